@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from './config.js'
+import auth from './http/auth.js'
+import health from './http/health.js'
+import metrics from './http/metrics.js'
+import requestLog from './http/request-log.js'
+import security from './http/security.js'
+import type { Services } from './mcp/context.js'
+import sessions from './sessions/plugin.js'
+import sseRoutes from './transports/sse.js'
+import streamableHttpRoutes from './transports/streamable-http.js'
+
+export interface AppOptions {
+  config: Config
+  /** This task's peer address, written into every session id it issues. */
+  owner: string
+}
+
+/**
+ * The whole MCP service as one Fastify plugin. Each concern is a plugin of its own; the concern plugins
+ * share the app's scope (their decorators and hooks apply everywhere) and every route sits under
+ * MCP_BASE_PATH.
+ */
+export default fp(async function mcpApp(app: FastifyInstance, { config, owner }: AppOptions) {
+  await app.register(requestLog)
+  await app.register(metrics, { config })
+  await app.register(health, { basePath: config.basePath })
+  await app.register(security, { config })
+  await app.register(auth, { config, keys: config.keys })
+  const services: Services = { config, metrics: app.metrics }
+  await app.register(sessions, { config, services, owner })
+  await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, config })
+})

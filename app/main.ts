@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { generateDevelopmentKey } from './keys.js'
+import { buildServer } from './server.js'
+
+function configOrExit(): Config {
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`${error.message}\n`)
+    process.exit(78)
+  }
+}
+
+/** Printed once, on the terminal only (never through the logger): how to connect with the development key. */
+function developmentBanner(config: Config, secret: string): string {
+  const url = config.publicUrl ?? `http://localhost:${config.port}${config.basePath}`
+  return [
+    '',
+    'No MCP_API_KEYS configured: using a development key for this run only.',
+    `  server:  ${url}/sse  (legacy SSE)   ${url}/mcp  (Streamable HTTP)`,
+    `  key:     ${secret}`,
+    '  Inspector CLI:',
+    `    npx @modelcontextprotocol/inspector@2.12.0 --cli ${url}/sse --transport sse --header "Authorization: Bearer ${secret}" --method tools/list`,
+    '  Inspector UI:',
+    `    npx @modelcontextprotocol/inspector@2.12.0 --transport sse --server-url ${url}/sse --header "Authorization: Bearer ${secret}"`,
+    '',
+  ].join('\n')
+}
+
+async function main() {
+  let config = configOrExit()
+  let devSecret: string | undefined
+  if (config.keys.length === 0) {
+    const dev = generateDevelopmentKey()
+    config = { ...config, keys: [dev.key] }
+    devSecret = dev.secret
+  }
+  const app = await buildServer(config, { owner: `127.0.0.1:${config.port}` })
+  await app.listen({ port: config.port, host: config.host })
+  if (devSecret) process.stdout.write(`${developmentBanner(config, devSecret)}\n`)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    // Readiness turns 503 at once so the load balancer stops sending new sessions; open ones keep working.
+    app.sessions.startDraining()
+    app.log.info({ signal, drainMs: config.drainMs, sessions: app.sessions.size }, 'draining')
+    const deadline = Date.now() + config.drainMs
+    while (app.sessions.size > 0 && Date.now() < deadline) await sleep(100)
+    await app.close()
+    app.log.info('stopped')
+    process.exit(0)
+  }
+  process.on('SIGTERM', (signal) => void stop(signal))
+  process.on('SIGINT', (signal) => void stop(signal))
+}
+
+await main()

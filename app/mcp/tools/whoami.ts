@@ -1,0 +1,13 @@
+import { defineTool } from '../define.js'
+
+export default defineTool({
+  name: 'whoami',
+  title: 'Who am I',
+  description: 'Returns the name of the API key (principal) and the MCP session this call belongs to. Never returns secrets.',
+  inputSchema: {},
+  annotations: { readOnlyHint: true, idempotentHint: true },
+  async run(_args, { principal, sessionId }) {
+    const identity = { principal: principal.name, sessionId }
+    return { content: [{ type: 'text', text: JSON.stringify(identity) }], structuredContent: identity }
+  },
+})

@@ -1,0 +1,172 @@
+import type { ServerResponse } from 'node:http'
+import type { FastifyBaseLogger } from 'fastify'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
+import type { Metrics } from '../http/metrics.js'
+import type { ApiKey } from '../keys.js'
+
+export type TransportKind = 'sse' | 'streamable-http'
+
+export interface Session {
+  id: string
+  kind: TransportKind
+  principal: string
+  server: McpServer
+  transport: Transport
+  log: FastifyBaseLogger
+  lastActivity: number
+  /** Responses still being written for this session; a session with one is never idle. */
+  streams: Set<ServerResponse>
+  /** The legacy SSE stream, which gets our `: ping` heartbeat (the SDK pings Streamable HTTP streams itself). */
+  pingStream?: ServerResponse
+}
+
+export interface SessionLimits {
+  maxSessions: number
+  maxSessionsPerKey: number
+  sessionIdleMs: number
+  heartbeatMs: number
+  maxStreamBufferBytes: number
+}
+
+export interface OpenSession {
+  id: string
+  kind: TransportKind
+  principal: ApiKey
+  transport: Transport
+  pingStream?: ServerResponse
+}
+
+type ServerFactory = (principal: ApiKey, sessionId: string, log: FastifyBaseLogger) => McpServer
+
+const PING = ': ping\n\n'
+const RETRY_AFTER_FULL_SECONDS = 30
+
+/**
+ * The sessions this task owns. One timer serves all of them: heartbeats, write-buffer limits and idle
+ * reaping run in a single sweep every heartbeat interval, so an idle session costs no timer of its own.
+ */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>()
+  private readonly perPrincipal = new Map<string, number>()
+  private readonly sweeper: NodeJS.Timeout
+  private drainingSince: number | undefined
+
+  constructor(
+    private readonly limits: SessionLimits,
+    private readonly createServer: ServerFactory,
+    private readonly metrics: Metrics,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(Date.now()), limits.heartbeatMs).unref()
+  }
+
+  get size(): number {
+    return this.sessions.size
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined
+  }
+
+  /** Refuses a new session before any stream starts: 503 while draining or full, 429 over the key's cap. */
+  admit(principal: ApiKey): void {
+    if (this.draining) throw new HttpError(503, 'Service Unavailable: this task is shutting down', undefined, { 'retry-after': '1' })
+    if (this.sessions.size >= this.limits.maxSessions) {
+      this.metrics.rateLimited.inc({ reason: 'task_sessions' })
+      throw new HttpError(503, 'Service Unavailable: this task holds its maximum number of sessions', undefined, {
+        'retry-after': String(RETRY_AFTER_FULL_SECONDS),
+      })
+    }
+    if ((this.perPrincipal.get(principal.name) ?? 0) >= this.limits.maxSessionsPerKey) {
+      this.metrics.rateLimited.inc({ reason: 'key_sessions' })
+      throw tooManyRequests(RETRY_AFTER_FULL_SECONDS, 'open sessions for this key')
+    }
+  }
+
+  /** Creates the session's MCP server, connects it to the transport and registers the session. */
+  async open({ id, kind, principal, transport, pingStream }: OpenSession): Promise<Session> {
+    const log = this.log.child({ principal: principal.name, session: id })
+    const session: Session = {
+      id,
+      kind,
+      principal: principal.name,
+      server: this.createServer(principal, id, log),
+      transport,
+      log,
+      lastActivity: Date.now(),
+      streams: new Set(),
+      pingStream,
+    }
+    transport.onclose = () => this.remove(session)
+    this.sessions.set(id, session)
+    this.perPrincipal.set(session.principal, (this.perPrincipal.get(session.principal) ?? 0) + 1)
+    this.metrics.sessionsOpen.inc({ transport: kind })
+    await session.server.connect(transport)
+    log.info({ event: 'session_opened', transport: kind }, 'session opened')
+    return session
+  }
+
+  /**
+   * The session when it exists on this task and belongs to the principal. Another key's session answers
+   * exactly like an unknown one, so ids cannot be probed, and the attempt is logged as a security event.
+   */
+  find(id: string, principal: ApiKey, kind: TransportKind, log: FastifyBaseLogger): Session | undefined {
+    const session = this.sessions.get(id)
+    if (!session || session.kind !== kind) return undefined
+    if (session.principal !== principal.name) {
+      log.warn({ event: 'foreign_session', owner: session.principal }, 'request for a session of another key refused')
+      throw sessionNotFound()
+    }
+    session.lastActivity = Date.now()
+    return session
+  }
+
+  /** Follows a response of the session until it ends: for buffer limits, and so the session is not idle. */
+  track(session: Session, response: ServerResponse): void {
+    session.streams.add(response)
+    response.once('close', () => session.streams.delete(response))
+  }
+
+  /** Readiness turns 503 and no new session is admitted; open sessions keep working. */
+  startDraining(): void {
+    this.drainingSince ??= Date.now()
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.sessions.values()].map((session) => session.server.close()))
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper)
+    await this.closeAll()
+  }
+
+  private remove(session: Session): void {
+    if (this.sessions.get(session.id) !== session) return
+    this.sessions.delete(session.id)
+    const count = (this.perPrincipal.get(session.principal) ?? 1) - 1
+    if (count > 0) this.perPrincipal.set(session.principal, count)
+    else this.perPrincipal.delete(session.principal)
+    this.metrics.sessionsOpen.dec({ transport: session.kind })
+    session.log.info({ event: 'session_closed', transport: session.kind }, 'session closed')
+  }
+
+  private sweep(now: number): void {
+    for (const session of this.sessions.values()) {
+      for (const stream of session.streams) {
+        // A client that stopped reading: drop its stream rather than buffer without bound.
+        if (stream.writableLength > this.limits.maxStreamBufferBytes) {
+          session.log.warn({ event: 'slow_consumer', buffered: stream.writableLength }, 'stream dropped: client is not reading')
+          stream.destroy()
+        }
+      }
+      if (session.pingStream?.writable) session.pingStream.write(PING)
+      if (session.streams.size === 0 && now - session.lastActivity > this.limits.sessionIdleMs) {
+        session.log.info({ event: 'session_reaped' }, 'idle session closed')
+        void session.server.close()
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js'
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+}
+
+/**
+ * Legacy HTTP+SSE transport (protocol 2024-11-05), written for this server instead of the SDK's
+ * SSEServerTransport because the session id must be ours (signed, naming the owner task), the endpoint
+ * must honour the base path, and POST bodies arrive already parsed and validated by Fastify.
+ */
+export class SseServerTransport implements Transport {
+  onclose?: () => void
+  onerror?: (error: Error) => void
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void
+  private closed = false
+
+  constructor(
+    readonly sessionId: string,
+    readonly stream: ServerResponse,
+    private readonly endpoint: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stream.writeHead(200, SSE_HEADERS)
+    this.stream.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`)
+    this.stream.on('close', () => this.finish())
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new Error('Not connected')
+    this.stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+  }
+
+  /** A message the client POSTed to the session's endpoint. */
+  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    this.onmessage?.(message, extra)
+  }
+
+  async close(): Promise<void> {
+    this.stream.end()
+    this.finish()
+  }
+
+  private finish() {
+    if (this.closed) return
+    this.closed = true
+    this.onclose?.()
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { invalidRequest, sessionNotFound } from '../http/errors.js'
+import { hijack } from './hijack.js'
+import { SseServerTransport } from './sse-transport.js'
+import { parseMessage, requireJson } from './json-rpc.js'
+
+const MessagesQuery = z.object({ sessionId: z.string().min(1).max(512) })
+
+/** Legacy HTTP+SSE (2024-11-05): `GET /sse` opens the stream, `POST /messages?sessionId=` feeds it. */
+export default async function sseRoutes(app: FastifyInstance, { basePath }: { basePath: string }) {
+  const endpoint = `${basePath}/messages`
+
+  app.get('/sse', async (request, reply) => {
+    app.sessions.admit(request.principal)
+    const id = app.sessionIds.create()
+    const stream = hijack(reply)
+    const transport = new SseServerTransport(id, stream, endpoint)
+    const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport, pingStream: stream })
+    app.sessions.track(session, stream)
+  })
+
+  app.post('/messages', { onRequest: async (request: FastifyRequest) => requireJson(request.headers['content-type']) }, async (request, reply) => {
+    const query = MessagesQuery.safeParse(request.query)
+    if (!query.success) throw invalidRequest('Bad Request: sessionId query parameter is required')
+    const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
+    if (!session) throw sessionNotFound()
+    const message = parseMessage(request.body)
+    app.metrics.messages.inc({ transport: 'sse' })
+    ;(session.transport as SseServerTransport).receive(message, { requestInfo: { headers: request.headers } })
+    return reply.code(202).send()
+  })
+}

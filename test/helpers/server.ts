@@ -38,9 +38,9 @@ export interface TestServer {
 
 /** A real server on a random loopback port, closed when the test ends. */
 export async function startServer(t: Teardown, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, LOG_LEVEL: 'info', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, LOG_LEVEL: 'info', MCP_PEER_PORT: '0', ...env })
   const logs = new LogCapture()
-  const app = await buildServer(config, { owner: '127.0.0.1:1', logStream: logs })
+  const app = await buildServer(config, { logStream: logs })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const address = app.server.address()

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
 import errors, { sessionNotFound } from './http/errors.js'
+import requestLog from './http/request-log.js'
 import type { ApiKey } from './keys.js'
 import { RELAY_HEADER, verifyRelay } from './sessions/relay.js'
 import sseRoutes from './transports/sse.js'
@@ -23,6 +24,7 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
   const peer = Fastify({ ...serverOptions(config), loggerInstance: app.log.child({ listener: 'peer' }) })
   peer.removeContentTypeParser('text/plain')
   await peer.register(errors)
+  await peer.register(requestLog)
   peer.decorate('sessions', app.sessions)
   peer.decorate('sessionIds', app.sessionIds)
   peer.decorate('metrics', app.metrics)

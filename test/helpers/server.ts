@@ -52,13 +52,19 @@ export type TransportName = 'sse' | 'streamable-http'
 export const TRANSPORTS: TransportName[] = ['sse', 'streamable-http']
 
 /** An official SDK client connected over the named transport, closed when the test ends. */
-export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: { capabilities?: Record<string, unknown> } = {}) {
+export interface ConnectOptions {
+  capabilities?: Record<string, unknown>
+  /** A fetch of the client's own, e.g. one that keeps cookies. */
+  fetch?: typeof fetch
+}
+
+export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: ConnectOptions = {}) {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} })
   const requestInit = { headers: { Authorization: `Bearer ${key}` } }
   const clientTransport =
     transport === 'sse'
-      ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit })
-      : new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit })
+      ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit, fetch: options.fetch })
+      : new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit, fetch: options.fetch })
   await client.connect(clientTransport)
   t.teardown(() => client.close())
   return client

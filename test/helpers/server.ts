@@ -70,6 +70,11 @@ export async function connect(t: Teardown, url: string, key: string, transport: 
   return client
 }
 
+/** The JSON-RPC error code of an HTTP error answer (every error body is a JSON-RPC error envelope). */
+export async function rpcErrorCode(response: Response): Promise<number> {
+  return ((await response.json()) as { error: { code: number } }).error.code
+}
+
 /** The text of a tool result's first content item, parsed as JSON. */
 export function resultJson(result: unknown): any {
   const content = (result as { content: { type: string; text: string }[] }).content

@@ -7,6 +7,7 @@ import metrics from './http/metrics.js'
 import requestLog from './http/request-log.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
+import { MemoryProfileStore } from './mcp/profiles.js'
 import sessions from './sessions/plugin.js'
 import sseRoutes from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
@@ -28,7 +29,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, owner }:
   await app.register(health, { basePath: config.basePath })
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
-  const services: Services = { config, metrics: app.metrics }
+  const services: Services = { config, metrics: app.metrics, profiles: new MemoryProfileStore() }
   await app.register(sessions, { config, services, owner })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(streamableHttpRoutes, { prefix: config.basePath, config })

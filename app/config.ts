@@ -44,6 +44,10 @@ const EnvSchema = z.object({
     .transform((value): boolean | string => (value === 'true' || value === 'false' ? value === 'true' : value)),
   MCP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MCP_PUBLIC_URL: z.url().optional(),
+  MCP_WEATHER_URL: z.url({ protocol: /^https?$/ }).default('https://api.open-meteo.com/v1/forecast'),
+  MCP_WEATHER_TIMEOUT_MS: int(5_000, 100),
+  MCP_FILES_ROOT: z.string().min(1).default('files'),
+  MCP_FILES_MAX_BYTES: int(1_048_576, 1),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -73,6 +77,10 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     trustProxy: env.MCP_TRUST_PROXY,
     sessionSecret: env.MCP_SESSION_SECRET,
     publicUrl: env.MCP_PUBLIC_URL,
+    weatherUrl: env.MCP_WEATHER_URL,
+    weatherTimeoutMs: env.MCP_WEATHER_TIMEOUT_MS,
+    filesRoot: env.MCP_FILES_ROOT,
+    filesMaxBytes: env.MCP_FILES_MAX_BYTES,
   }
 }
 

@@ -65,3 +65,10 @@ export async function startWeatherStub(t: Teardown) {
   stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/forecast`
   return stub
 }
+
+/** The first content of a resources/read answer, as text. */
+export function resourceText(result: { contents: ({ text: string } | { blob: string })[] }): string {
+  const [first] = result.contents
+  if (!('text' in first)) throw new Error('expected a text resource')
+  return first.text
+}

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { ALICE, BOB, TRANSPORTS, connect, startServer } from '../helpers/server.js'
-import { resultText } from './helpers.js'
+import { resourceText, resultText } from './helpers.js'
 
 const PROFILE = { name: 'Ada Lovelace', email: 'ada@example.com', age: 36 }
 
@@ -26,13 +26,13 @@ for (const transport of TRANSPORTS) {
     t.match((created.content as { type: string }[])[1], { type: 'resource_link', uri }, 'the result links to the resource')
 
     const read = await alice.readResource({ uri })
-    t.same(JSON.parse(read.contents[0].text as string), profile)
+    t.same(JSON.parse(resourceText(read)), profile)
     const { resources } = await alice.listResources()
     t.ok(resources.some((resource) => resource.uri === uri), 'listed for its owner')
 
     // A second session of the same key sees the profile too: the store is per principal, not per session.
     const aliceAgain = await connect(t, server.url, ALICE, transport)
-    t.same(JSON.parse((await aliceAgain.readResource({ uri })).contents[0].text as string), profile)
+    t.same(JSON.parse(resourceText(await aliceAgain.readResource({ uri }))), profile)
   })
 
   t.test(`users://{id}/profile over ${transport}: another principal's profile reads as not found`, async (t) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import { ALICE, BOB, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
+import { resourceText } from './helpers.js'
 
 const SESSION_SECRET = 'session-secret-that-must-stay-hidden-0123'
 const METRICS_TOKEN = 'metrics-token-that-must-stay-hidden'
@@ -19,9 +20,9 @@ for (const transport of TRANSPORTS) {
       MCP_FILES_ROOT: filesRoot,
     })
     const client = await connect(t, server.url, ALICE, transport)
-    const { contents } = await client.readResource({ uri: 'config://app' })
-    t.equal(contents[0].mimeType, 'application/json')
-    const text = contents[0].text as string
+    const read = await client.readResource({ uri: 'config://app' })
+    t.equal(read.contents[0].mimeType, 'application/json')
+    const text = resourceText(read)
     const config = JSON.parse(text)
     t.match(config, { weatherTimeoutMs: 4321, maxBodyBytes: 1_048_576, caller: { principal: 'alice', allowedTools: 'all' } })
 

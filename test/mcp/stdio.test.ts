@@ -6,7 +6,7 @@ import t from 'tap'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
-import { resultText, waitFor } from './helpers.js'
+import { resourceText, resultText, waitFor } from './helpers.js'
 
 const MAIN = resolve('dist/app/main.js')
 
@@ -60,7 +60,7 @@ t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', as
 
   const { id } = (await client.callTool({ name: 'create_user_profile', arguments: { name: 'Local', email: 'l@example.com', age: 30 } }))
     .structuredContent as { id: string }
-  t.match(JSON.parse((await client.readResource({ uri: `users://${id}/profile` })).contents[0].text as string), { id, name: 'Local' })
+  t.match(JSON.parse(resourceText(await client.readResource({ uri: `users://${id}/profile` }))), { id, name: 'Local' })
   t.equal((await client.listPrompts()).prompts.length, 2)
 
   await waitFor(() => stderr.join('').includes('"event":"tool_call"'), 'the audit line on stderr')

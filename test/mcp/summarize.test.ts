@@ -3,6 +3,13 @@ import { CreateMessageRequestSchema, ErrorCode, McpError, type CreateMessageRequ
 import { ALICE, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { resultText } from './helpers.js'
 
+/** The text of a sampling request's single message. */
+function promptText(params: CreateMessageRequest['params']): string {
+  const content = params.messages[0].content
+  if (Array.isArray(content) || content.type !== 'text') throw new Error('expected one text message')
+  return content.text
+}
+
 const TEXT = 'The quick brown fox jumps over the lazy dog. It does so every morning, to the dog\'s mild annoyance.'
 
 for (const transport of TRANSPORTS) {
@@ -12,16 +19,15 @@ for (const transport of TRANSPORTS) {
     const asked: CreateMessageRequest['params'][] = []
     client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
       asked.push(request.params)
-      const prompt = request.params.messages[0].content
-      const words = prompt.type === 'text' ? prompt.text.split(/\s+/).length : 0
+      const words = promptText(request.params).split(/\s+/).length
       return { model: 'stub-model', role: 'assistant', content: { type: 'text', text: `a summary of a ${words}-word prompt` } }
     })
     const result = await client.callTool({ name: 'summarize', arguments: { text: TEXT, maxWords: 10 } })
     t.notOk(result.isError)
     t.equal(asked.length, 1, 'one sampling request reached the client')
-    const prompt = asked[0].messages[0].content
-    t.ok(prompt.type === 'text' && prompt.text.includes(TEXT) && prompt.text.includes('at most 10 words'), 'the request carries the text')
-    const words = prompt.type === 'text' ? prompt.text.split(/\s+/).length : -1
+    const prompt = promptText(asked[0])
+    t.ok(prompt.includes(TEXT) && prompt.includes('at most 10 words'), 'the request carries the text')
+    const words = prompt.split(/\s+/).length
     t.equal(resultText(result), `a summary of a ${words}-word prompt`, 'the tool answers with what the client returned')
   })
 

@@ -77,7 +77,7 @@ for (const transport of TRANSPORTS) {
     const client = await connect(t, server.url, ALICE, transport)
     const result = await client.callTool({ name: 'get_weather', arguments: { latitude: 91, longitude: 0 } })
     t.equal(result.isError, true)
-    t.match(resultText(result), /latitude/)
+    t.match(resultText(result), /Too big: expected number to be <=90 at latitude/)
     t.equal(stub.requests.length, 0)
   })
 }

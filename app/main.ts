@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
 import { buildServer } from './server.js'
+import { runStdio } from './stdio.js'
 
 const FORCE_CLOSE_AFTER_MS = 5_000
 
@@ -66,4 +67,5 @@ async function main() {
   process.on('SIGINT', (signal) => void stop(signal))
 }
 
-await main()
+if (process.argv.includes('--stdio')) await runStdio(configOrExit())
+else await main()

@@ -29,7 +29,8 @@ t.test('rolling restart (SIGTERM each task in turn) while clients call continuou
   const alb = await startHaproxy(t, tasks, { check: '/ready' })
 
   let running = true
-  const tallies = Object.fromEntries(TRANSPORTS.map((transport) => [transport, { ok: 0, failed: 0, retriedAfter404: 0, reconnects: 0, errors: [] }])) as Record<TransportName, Tally>
+  const tally = (): Tally => ({ ok: 0, failed: 0, retriedAfter404: 0, reconnects: 0, errors: [] })
+  const tallies: Record<TransportName, Tally> = { sse: tally(), 'streamable-http': tally() }
 
   /** Connects, retrying while the balancer or a draining task refuses new sessions (bounded). */
   async function open(transport: TransportName): Promise<Client> {

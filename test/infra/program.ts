@@ -2,10 +2,20 @@
 // declares: every resource with the inputs the program gave it, and the stack outputs. The mocks only play
 // AWS's part (ids, ARNs, DNS names, a random password); every value asserted comes from the program.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import * as pulumi from '@pulumi/pulumi'
+import { parse } from 'yaml'
 
 export const PROJECT = 'mcp-fargate'
 export const STACK = 'test'
+
+export const DEV_STACK_FILE = new URL('../../Pulumi.dev.yaml', import.meta.url)
+
+/** Pulumi.dev.yaml's config as the Pulumi CLI hands it to a program: strings as they are, anything else as JSON. */
+export function devStackConfig(): Record<string, string> {
+  const { config } = parse(readFileSync(DEV_STACK_FILE, 'utf8')) as { config: Record<string, unknown> }
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]))
+}
 
 export interface DeclaredResource {
   type: string
@@ -24,7 +34,7 @@ export interface ProgramRun {
   byId(id: string): DeclaredResource
 }
 
-const VPC = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-public-a', 'subnet-public-b'], privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], routeTables: [] }
+export const MOCK_VPC = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-public-a', 'subnet-public-b'], privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], routeTables: [] }
 
 // What AWS would compute for a resource (the attributes the program reads back), by resource type.
 function computed(type: string, name: string): Record<string, unknown> {
@@ -32,7 +42,7 @@ function computed(type: string, name: string): Record<string, unknown> {
   const common = { arn, name }
   switch (type) {
     case 'awsx:ec2:Vpc':
-      return VPC
+      return MOCK_VPC
     case 'awsx:ecr:Image':
       return { imageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}@sha256:${'0'.repeat(64)}` }
     case 'aws:ecr/repository:Repository':
@@ -103,3 +113,16 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
 function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((done) => output.apply(done))
 }
+
+/** The app's container definition as ECS receives it, with its environment as a map. */
+export function appContainer(run: ProgramRun): { definition: Record<string, any>; env: Record<string, string> } {
+  const definitions = JSON.parse(run.one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Record<string, any>[]
+  if (definitions.length !== 1) throw new Error(`expected one container, found ${definitions.length}`)
+  const definition = definitions[0]!
+  const env = Object.fromEntries((definition.environment as { name: string; value: string }[]).map(({ name, value }) => [name, value]))
+  return { definition, env }
+}
+
+export const INGRESS_RULE = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'
+export const EGRESS_RULE = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'
+export const SECURITY_GROUP = 'aws:ec2/securityGroup:SecurityGroup'

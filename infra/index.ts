@@ -40,7 +40,8 @@ const app = new AppService('mcp', {
   apiKeysSecretArn: secrets.apiKeys.arn,
   sessionSecretArn: secrets.sessionSecret.arn,
   redisUrl: cache?.url,
-}, { dependsOn: [secrets, ...loadBalancer.listeners] }) // a service needs its target group attached to a listener
+  startAfter: [secrets, ...loadBalancer.listeners],
+})
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
   config,

@@ -19,6 +19,8 @@ export interface AppServiceArgs {
   apiKeysSecretArn: pulumi.Input<string>
   sessionSecretArn: pulumi.Input<string>
   redisUrl?: pulumi.Input<string>
+  /** What must exist before tasks start: listeners (a service needs its target group attached) and secret values. */
+  startAfter: pulumi.Resource[]
 }
 
 export class AppService extends pulumi.ComponentResource {
@@ -56,7 +58,7 @@ export class AppService extends pulumi.ComponentResource {
       propagateTags: 'SERVICE',
       enableEcsManagedTags: true,
       waitForSteadyState: true,
-    }, { parent: this, ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
+    }, { parent: this, dependsOn: args.startAfter, ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
     this.registerOutputs({ serviceName: this.service.name, logGroupName: this.logGroup.name })
   }
 

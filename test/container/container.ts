@@ -1,0 +1,91 @@
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Engine } from './engine.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** Every image and container a run creates carries this run's name, and is removed by name when it ends. */
+const RUN_NAME = `mcp-fargate-server-test-${process.pid}`
+
+/** Builds the image from the repository as it is; removed when `t` ends. Fails the caller with the build log. */
+export async function buildImage(t: Teardown, engine: Engine): Promise<string> {
+  const image = `localhost/${RUN_NAME}:latest`
+  t.teardown(() => engine.cli(['rmi', '--force', image]))
+  const build = await engine.cli(['build', ...engine.buildFlags, '--tag', image, '.'], { timeoutMs: 20 * 60_000 })
+  if (build.status !== 0) throw new Error(`image build failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`)
+  return image
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      if (address === null || typeof address === 'string') return reject(new Error('no port'))
+      server.close(() => resolve(address.port))
+    })
+  })
+}
+
+export interface ContainerOptions {
+  /** Variables set in the container. Passed by name (`-e NAME`) so values such as keys stay off command lines. */
+  env?: Record<string, string>
+  /** Extra `run` flags, e.g. `--read-only`. */
+  flags?: string[]
+}
+
+export interface Container {
+  name: string
+  port: number
+  url: string
+  /** stdout and stderr the container has written so far. */
+  logs(): Promise<string>
+  exitCode(): Promise<string>
+}
+
+let containers = 0
+const containerName = () => `${RUN_NAME}-${++containers}`
+
+/** Runs a shell command in a fresh container of `image` and returns its output; removed by name when `t` ends. */
+export function runInImage(t: Teardown, engine: Engine, image: string, command: string) {
+  const name = containerName()
+  t.teardown(() => engine.cli(['rm', '--force', name]))
+  return engine.cli(['run', '--rm', '--pull=never', '--name', name, image, 'sh', '-c', command])
+}
+
+/** Starts a container of `image` on the host network and a free port; removed by name when `t` ends. */
+export async function startContainer(t: Teardown, engine: Engine, image: string, { env = {}, flags = [] }: ContainerOptions = {}): Promise<Container> {
+  const name = containerName()
+  const port = await freePort()
+  const variables = { ...env, PORT: String(port) }
+  t.teardown(() => engine.cli(['rm', '--force', name]))
+  const passEnv = Object.keys(variables).flatMap((variable) => ['--env', variable])
+  const started = await engine.cli(['run', '--detach', '--pull=never', '--name', name, '--network', 'host', ...passEnv, ...flags, image], { env: variables })
+  if (started.status !== 0) throw new Error(`container did not start: ${started.stderr}`)
+  return {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logs: async () => {
+      const { stdout, stderr } = await engine.cli(['logs', name])
+      return `${stdout}${stderr}`
+    },
+    exitCode: async () => (await engine.cli(['inspect', '--format', '{{.State.ExitCode}}', name])).stdout.trim(),
+  }
+}
+
+/** Polls `/health` (bounded: 30 s) until it answers 200; returns the last status seen, or undefined. */
+export async function waitForHealth(url: string): Promise<number | undefined> {
+  let status: number | undefined
+  for (let attempt = 0; attempt < 300 && status !== 200; attempt++) {
+    status = await fetch(`${url}/health`).then(
+      (response) => response.status,
+      () => undefined,
+    )
+    if (status !== 200) await sleep(100)
+  }
+  return status
+}

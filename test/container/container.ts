@@ -9,11 +9,15 @@ interface Teardown {
 /** Every image and container a run creates carries this run's name, and is removed by name when it ends. */
 const RUN_NAME = `mcp-fargate-server-test-${process.pid}`
 
-/** Builds the image from the repository as it is; removed when `t` ends. Fails the caller with the build log. */
-export async function buildImage(t: Teardown, engine: Engine): Promise<string> {
-  const image = `localhost/${RUN_NAME}:latest`
+/**
+ * Builds an image from the repository as it is (with its .dockerignore), from the root Dockerfile or `dockerfile`;
+ * removed when `t` ends. Fails the caller with the build log.
+ */
+export async function buildImage(t: Teardown, engine: Engine, { name = 'app', dockerfile }: { name?: string; dockerfile?: string } = {}): Promise<string> {
+  const image = `localhost/${RUN_NAME}-${name}:latest`
   t.teardown(() => engine.cli(['rmi', '--force', image]))
-  const build = await engine.cli(['build', ...engine.buildFlags, '--tag', image, '.'], { timeoutMs: 20 * 60_000 })
+  const file = dockerfile === undefined ? [] : ['--file', dockerfile]
+  const build = await engine.cli(['build', ...engine.buildFlags, ...file, '--tag', image, '.'], { timeoutMs: 20 * 60_000 })
   if (build.status !== 0) throw new Error(`image build failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`)
   return image
 }

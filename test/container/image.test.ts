@@ -1,6 +1,8 @@
 // The image ops ship, built from the repository as it is and run the way Fargate runs it: read-only root
 // filesystem, non-root, host networking on a free port, SIGTERM on stop.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { ALICE, KEYS, TRANSPORTS, connect, resultJson } from '../helpers/server.js'
@@ -38,6 +40,15 @@ if ('skip' in choice) {
     const installed = new Set(modules)
     t.same(topLevel.filter((pkg) => pkg.dev && installed.has(pkg.name)).map((pkg) => pkg.name), [], 'no devDependency installed')
     t.same(topLevel.filter((pkg) => !pkg.dev && !pkg.optional && !installed.has(pkg.name)).map((pkg) => pkg.name), [], 'every production dependency installed')
+  })
+
+  t.test('the build context holds only what the build needs: no tests, infra, git, secrets or node_modules', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'context-probe-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${image}\nCOPY . /context\n`)
+    const probe = await buildImage(t, engine, { name: 'context-probe', dockerfile: join(dir, 'Dockerfile') })
+    const listing = await runInImage(t, engine, probe, 'ls -A /context')
+    t.same(listing.stdout.trim().split('\n'), ['app', 'package-lock.json', 'package.json', 'tsconfig.json'])
   })
 
   t.test('/health answers and the image HEALTHCHECK passes', async (t) => {

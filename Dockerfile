@@ -16,8 +16,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production \
-    PORT=3000
+ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and only readable by the server: it cannot change its own code, and nothing here needs to be
 # written, so the container runs with a read-only root filesystem.
@@ -25,7 +24,8 @@ COPY package.json ./
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/app ./dist/app
 USER node
-EXPOSE 3000
+# MCP clients (PORT) and relayed requests from the service's other tasks (MCP_PEER_PORT).
+EXPOSE 3000 3001
 # Node itself (the slim image has no curl); honours PORT and MCP_BASE_PATH as the server does.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}${process.env.MCP_BASE_PATH || ''}/health`, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -1,5 +1,4 @@
-import { createServer } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { eventually, freePort } from '../helpers/processes.js'
 import type { Engine } from './engine.js'
 
 interface Teardown {
@@ -20,18 +19,6 @@ export async function buildImage(t: Teardown, engine: Engine, { name = 'app', do
   const build = await engine.cli(['build', ...engine.buildFlags, ...file, '--tag', image, '.'], { timeoutMs: 20 * 60_000 })
   if (build.status !== 0) throw new Error(`image build failed (exit ${build.status}):\n${build.stdout}\n${build.stderr}`)
   return image
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      if (address === null || typeof address === 'string') return reject(new Error('no port'))
-      server.close(() => resolve(address.port))
-    })
-  })
 }
 
 export interface ContainerOptions {
@@ -60,11 +47,14 @@ export function runInImage(t: Teardown, engine: Engine, image: string, command: 
   return engine.cli(['run', '--rm', '--pull=never', '--name', name, image, 'sh', '-c', command])
 }
 
-/** Starts a container of `image` on the host network and a free port; removed by name when `t` ends. */
+/**
+ * Starts a container of `image` on the host network, its server and peer listeners on free ports; removed by
+ * name when `t` ends.
+ */
 export async function startContainer(t: Teardown, engine: Engine, image: string, { env = {}, flags = [] }: ContainerOptions = {}): Promise<Container> {
   const name = containerName()
   const port = await freePort()
-  const variables = { ...env, PORT: String(port) }
+  const variables = { ...env, PORT: String(port), MCP_PEER_PORT: String(await freePort()) }
   t.teardown(() => engine.cli(['rm', '--force', name]))
   const passEnv = Object.keys(variables).flatMap((variable) => ['--env', variable])
   const started = await engine.cli(['run', '--detach', '--pull=never', '--name', name, '--network', 'host', ...passEnv, ...flags, image], { env: variables })
@@ -81,15 +71,7 @@ export async function startContainer(t: Teardown, engine: Engine, image: string,
   }
 }
 
-/** Polls `/health` (bounded: 30 s) until it answers 200; returns the last status seen, or undefined. */
-export async function waitForHealth(url: string): Promise<number | undefined> {
-  let status: number | undefined
-  for (let attempt = 0; attempt < 300 && status !== 200; attempt++) {
-    status = await fetch(`${url}/health`).then(
-      (response) => response.status,
-      () => undefined,
-    )
-    if (status !== 200) await sleep(100)
-  }
-  return status
+/** True once `path` answers `status` (polled, bounded: 30 s); a refused connection counts as not yet. */
+export function answers(url: string, path: string, status: number): Promise<boolean> {
+  return eventually(async () => (await fetch(`${url}${path}`).catch(() => undefined))?.status === status, 30_000)
 }

@@ -52,9 +52,15 @@ export type TransportName = 'sse' | 'streamable-http'
 export const TRANSPORTS: TransportName[] = ['sse', 'streamable-http']
 
 /** An official SDK client connected over the named transport, closed when the test ends. */
-export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: { capabilities?: Record<string, unknown> } = {}) {
+export async function connect(
+  t: Teardown,
+  url: string,
+  key: string,
+  transport: TransportName,
+  options: { capabilities?: Record<string, unknown>; headers?: Record<string, string> } = {},
+) {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} })
-  const requestInit = { headers: { Authorization: `Bearer ${key}` } }
+  const requestInit = { headers: { Authorization: `Bearer ${key}`, ...options.headers } }
   const clientTransport =
     transport === 'sse'
       ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit })

@@ -12,5 +12,8 @@ export function serverOptions(config: Config) {
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     forceCloseConnections: 'idle',
+    // Node checks headersTimeout only every connectionsCheckingInterval (30 s by default), which would let a
+    // slowloris connection live up to 30 s past MCP_HEADERS_TIMEOUT_MS.
+    http: { connectionsCheckingInterval: Math.min(config.headersTimeoutMs, 1_000) },
   } satisfies FastifyServerOptions
 }

@@ -1,9 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
+import { eventually } from './processes.js'
 import { ALICE, BOB, connect, resultJson, type TestServer } from './server.js'
 
 interface Assert {
   equal(found: unknown, wanted: unknown, message?: string): void
   match(found: unknown, pattern: unknown, message?: string): void
+  ok(value: unknown, message?: string): void
   notOk(value: unknown, message?: string): void
   teardown(fn: () => unknown): void
 }
@@ -41,15 +42,6 @@ export async function expectError(t: Assert, response: Response, status: number,
   return body as { error: { code: number; message: string } }
 }
 
-/** Polls until the condition holds; fails with `what` after a bounded wait. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
 /**
  * A good client still works: a fresh SDK session answers whoami as the key's principal and is then ended,
  * so the session count is back where it was.
@@ -61,12 +53,12 @@ export async function stillServes(t: Assert, server: TestServer, key = ALICE) {
   t.equal(identity.principal, key === BOB ? 'bob' : 'alice', 'a good client is still served')
   await (client.transport as { terminateSession(): Promise<void> }).terminateSession()
   await client.close()
-  await waitFor(() => server.app.sessions.size === before, 'the check session to end')
+  t.ok(await eventually(() => server.app.sessions.size === before), 'the check session ended')
 }
 
 /** Nothing leaked: the expected number of sessions is open and no log line holds a secret. */
 export async function nothingLeaked(t: Assert, server: TestServer, sessions = 0) {
-  await waitFor(() => server.app.sessions.size === sessions, `${sessions} open session(s)`)
+  await eventually(() => server.app.sessions.size === sessions)
   t.equal(server.app.sessions.size, sessions, `${sessions} session(s) open`)
   t.notOk(server.logs.text.includes(ALICE) || server.logs.text.includes(BOB), 'no key in the logs')
 }
@@ -126,9 +118,9 @@ export class EventStream {
     }
   }
 
-  /** Waits (bounded) for the server to end the stream. */
-  async waitForEnd(timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => this.ended, 'the stream to end', timeoutMs)
+  /** Waits (bounded) for the stream to end; true when it did. */
+  waitForEnd(timeoutMs = 10_000): Promise<boolean> {
+    return eventually(() => this.ended, timeoutMs)
   }
 
   close() {

@@ -67,7 +67,7 @@ t.test('a key with a tool allow-list neither lists nor calls tools outside it', 
   const server = await startServer(t, { MCP_API_KEYS: `alice:${ALICE},carol:${carol}:tools=add` })
   const limited = await connect(t, server.url, carol, 'streamable-http')
   // With no permitted tool in the catalog the SDK offers no tools/list at all (-32601); either way, no whoami.
-  const listed = await limited.listTools().then(({ tools }) => tools.map((tool) => tool.name), () => [])
+  const listed = await limited.listTools().then(({ tools }) => tools.map((tool) => tool.name), (): string[] => [])
   t.notOk(listed.includes('whoami'), 'whoami is not listed')
   const refused = await limited.callTool({ name: 'whoami', arguments: {} }).catch((error: Error) => ({ isError: true, content: [{ type: 'text', text: error.message }] }))
   t.equal(refused.isError, true, 'whoami cannot be called')

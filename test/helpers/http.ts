@@ -1,13 +1,10 @@
+import type tap from 'tap'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { eventually } from './processes.js'
 import { ALICE, BOB, connect, resultJson, type TestServer } from './server.js'
 
-interface Assert {
-  equal(found: unknown, wanted: unknown, message?: string): void
-  match(found: unknown, pattern: unknown, message?: string): void
-  ok(value: unknown, message?: string): void
-  notOk(value: unknown, message?: string): void
-  teardown(fn: () => unknown): void
-}
+/** A tap test, as the callback of `t.test` receives it. */
+type Assert = Parameters<Parameters<typeof tap.test>[0]>[0]
 
 /** Bounds every raw request a test makes, so a hung server fails the test instead of stalling it. */
 const REQUEST_TIMEOUT_MS = 10_000
@@ -51,7 +48,7 @@ export async function stillServes(t: Assert, server: TestServer, key = ALICE) {
   const client = await connect(t, server.url, key, 'streamable-http')
   const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
   t.equal(identity.principal, key === BOB ? 'bob' : 'alice', 'a good client is still served')
-  await (client.transport as { terminateSession(): Promise<void> }).terminateSession()
+  await (client.transport as StreamableHTTPClientTransport).terminateSession()
   await client.close()
   t.ok(await eventually(() => server.app.sessions.size === before), 'the check session ended')
 }

@@ -17,7 +17,7 @@ async function postTargets(t: Parameters<typeof openSse>[0], server: TestServer)
 }
 
 /** Both sessions still answer: the SSE one on its stream, the Streamable HTTP one directly. */
-async function sessionsStillWork(t: Parameters<typeof openSse>[0], server: TestServer, targets: { url: string; headers: Record<string, string> }[], sse: { stream: { waitFor(pattern: RegExp): Promise<unknown> } }) {
+async function sessionsStillWork(t: Parameters<typeof openSse>[0], targets: { url: string; headers: Record<string, string> }[], sse: { stream: { waitFor(pattern: RegExp): Promise<unknown> } }) {
   const [messages, mcp] = targets
   t.equal((await postJson(messages.url, { ...PING, id: 'after' }, messages.headers)).status, 202, 'the SSE session takes a message')
   await sse.stream.waitFor(/"id":"after"/)
@@ -38,7 +38,7 @@ t.test('415 for a body that is not declared JSON', async (t) => {
     const untyped = await request(target.url, { method: 'POST', headers: target.headers, body: new TextEncoder().encode(ping) })
     await expectError(t, untyped, 415)
   }
-  await sessionsStillWork(t, server, targets, sse)
+  await sessionsStillWork(t, targets, sse)
   await stillServes(t, server)
   await nothingLeaked(t, server, 2)
 })
@@ -52,7 +52,7 @@ t.test('400 -32700 for a body that is not JSON', async (t) => {
     }
   }
   await expectError(t, await postJson(`${server.url}/mcp`, '{', bearer(ALICE)), 400, -32700)
-  await sessionsStillWork(t, server, targets, sse)
+  await sessionsStillWork(t, targets, sse)
   await stillServes(t, server)
   await nothingLeaked(t, server, 2)
 })
@@ -68,7 +68,7 @@ t.test('400 -32600 for JSON that is not a JSON-RPC message', async (t) => {
   await expectError(t, await postJson(mcp.url, [], mcp.headers), 400, -32600)
   await expectError(t, await postJson(mcp.url, [PING, { nope: true }], mcp.headers), 400, -32600)
   await expectError(t, await postJson(`${server.url}/mcp`, PING, bearer(ALICE)), 400, -32600)
-  await sessionsStillWork(t, server, targets, sse)
+  await sessionsStillWork(t, targets, sse)
   await stillServes(t, server)
   await nothingLeaked(t, server, 2)
 })
@@ -80,7 +80,7 @@ t.test('413 for a body over MCP_MAX_BODY_BYTES', async (t) => {
   for (const target of targets) await expectError(t, await postJson(target.url, big, target.headers), 413)
   const opening = await postJson(`${server.url}/mcp`, { ...INITIALIZE, params: { ...INITIALIZE.params, padding: 'x'.repeat(2048) } }, bearer(ALICE))
   await expectError(t, opening, 413)
-  await sessionsStillWork(t, server, targets, sse)
+  await sessionsStillWork(t, targets, sse)
   await stillServes(t, server)
   await nothingLeaked(t, server, 2)
 })

@@ -47,7 +47,8 @@ t.test('/metrics with MCP_METRICS_TOKEN: 404 without it or with a wrong one, 200
   for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, TOKEN, `Bearer ${ALICE}`]) {
     await expectError(t, await request(`${server.url}/metrics`, { headers: { authorization } }), 404)
   }
-  for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': '203.0.113.7' }]) {
+  const withToken: Record<string, string>[] = [{ authorization: `Bearer ${TOKEN}` }, { authorization: `Bearer ${TOKEN}`, 'x-forwarded-for': '203.0.113.7' }]
+  for (const headers of withToken) {
     const response = await request(`${server.url}/metrics`, { headers })
     t.equal(response.status, 200)
     const text = await response.text()

@@ -21,12 +21,13 @@ t.test('authorization, x-api-key and cookie headers are redacted wherever a log 
 t.test('requests carrying keys and cookies, good and bad, leave no secret in any log line', async (t) => {
   const server = await startServer(t, { LOG_LEVEL: 'trace' })
   const wrong = 'wrong-secret-0123456789'
-  for (const headers of [
+  const attempts: Record<string, string>[] = [
     { ...bearer(ALICE), cookie: COOKIE },
     { 'x-api-key': BOB, cookie: COOKIE },
     { ...bearer(wrong), cookie: COOKIE },
     { 'x-api-key': wrong },
-  ]) {
+  ]
+  for (const headers of attempts) {
     await (await request(`${server.url}/mcp`, { headers: { ...headers, 'mcp-session-id': 'unknown' } })).body?.cancel()
   }
   const client = await connect(t, server.url, ALICE, 'sse')

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ALICE, KEYS, TRANSPORTS, connect, resultJson } from './helpers/server.js'
 import { MAIN, eventually, freePort, spawnChild, waitForPort, type Child } from './helpers/processes.js'
-import { EventStream, INITIALIZE, bearer, expectError, openSse, postJson, request } from './helpers/http.js'
+import { type Tap, EventStream, INITIALIZE, bearer, expectError, openSse, postJson, request } from './helpers/http.js'
 import { ensureBuilt } from './helpers/build.js'
 
 ensureBuilt()
@@ -17,13 +18,13 @@ async function exitWithin(child: Child, ms: number) {
 }
 
 /** A server process on a free port, stopped by PID when the test ends. */
-async function startMain(t: Parameters<typeof spawnChild>[0], env: Record<string, string>) {
+async function startMain(t: Tap, env: Record<string, string>) {
   const port = await freePort()
   const child = spawnChild(t, process.execPath, [MAIN], { ...BASE_ENV, PORT: String(port), ...env })
   await waitForPort(port)
   // The development banner is written right after listen: give it the chance to arrive.
   await eventually(() => child.output.includes('Server listening') || !child.running)
-  return { child, port, url: `http://127.0.0.1:${port}`, server: { url: `http://127.0.0.1:${port}` } }
+  return { child, port, url: `http://127.0.0.1:${port}` }
 }
 
 function runToExit(env: Record<string, string>) {
@@ -82,7 +83,7 @@ t.test('SIGTERM: readiness 503, new sessions 503, open sessions keep working, ex
   }
   t.equal((await request(`${url}/health`)).status, 200, 'still alive while draining')
   // The Streamable HTTP client ends its session as a well-behaved client does; the SSE one just goes.
-  await (clients[1].transport as { terminateSession(): Promise<void> }).terminateSession()
+  await (clients[1].transport as StreamableHTTPClientTransport).terminateSession()
   for (const client of clients) await client.close()
   t.same(await exitWithin(child, drainMs), { code: 0, signal: null }, 'exit 0 within the drain window')
   t.match(child.output, /"msg":"draining"/)
@@ -92,7 +93,7 @@ t.test('SIGTERM: readiness 503, new sessions 503, open sessions keep working, ex
 t.test('SIGTERM with a session still open at the end of the drain: its stream is closed and the exit is 0', async (t) => {
   const drainMs = 1_500
   const { child, url } = await startMain(t, { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DRAIN_MS: String(drainMs) })
-  const { stream } = await openSse(t, { url } as Parameters<typeof openSse>[1])
+  const { stream } = await openSse(t, { url })
   const watcher = await EventStream.open(t, `${url}/sse`, bearer(ALICE))
   child.signal('SIGTERM')
   t.same(await exitWithin(child, drainMs + 10_000), { code: 0, signal: null }, 'exit 0 soon after the drain window')
@@ -102,7 +103,7 @@ t.test('SIGTERM with a session still open at the end of the drain: its stream is
 
 t.test('a second signal during the drain exits at once', async (t) => {
   const { child, url } = await startMain(t, { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DRAIN_MS: '120000' })
-  await openSse(t, { url } as Parameters<typeof openSse>[1])
+  await openSse(t, { url })
   child.signal('SIGTERM')
   t.ok(await eventually(async () => (await request(`${url}/ready`)).status === 503), 'draining')
   child.signal('SIGTERM')

@@ -4,7 +4,7 @@ import { eventually } from './processes.js'
 import { ALICE, BOB, connect, resultJson, type TestServer } from './server.js'
 
 /** A tap test, as the callback of `t.test` receives it. */
-type Assert = Parameters<Parameters<typeof tap.test>[0]>[0]
+export type Tap = Parameters<Parameters<typeof tap.test>[0]>[0]
 
 /** Bounds every raw request a test makes, so a hung server fails the test instead of stalling it. */
 const REQUEST_TIMEOUT_MS = 10_000
@@ -31,7 +31,7 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
 }
 
 /** Asserts the JSON-RPC error envelope every error answer uses (README "HTTP surface and errors"). */
-export async function expectError(t: Assert, response: Response, status: number, code = -32000) {
+export async function expectError(t: Tap, response: Response, status: number, code = -32000) {
   t.equal(response.status, status, `status ${status}`)
   t.match(response.headers.get('content-type'), /^application\/json/, 'JSON answer')
   const body = await response.json()
@@ -43,7 +43,7 @@ export async function expectError(t: Assert, response: Response, status: number,
  * A good client still works: a fresh SDK session answers whoami as the key's principal and is then ended,
  * so the session count is back where it was.
  */
-export async function stillServes(t: Assert, server: TestServer, key = ALICE) {
+export async function stillServes(t: Tap, server: TestServer, key = ALICE) {
   const before = server.app.sessions.size
   const client = await connect(t, server.url, key, 'streamable-http')
   const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
@@ -54,7 +54,7 @@ export async function stillServes(t: Assert, server: TestServer, key = ALICE) {
 }
 
 /** Nothing leaked: the expected number of sessions is open and no log line holds a secret. */
-export async function nothingLeaked(t: Assert, server: TestServer, sessions = 0) {
+export async function nothingLeaked(t: Tap, server: TestServer, sessions = 0) {
   await eventually(() => server.app.sessions.size === sessions)
   t.equal(server.app.sessions.size, sessions, `${sessions} session(s) open`)
   t.notOk(server.logs.text.includes(ALICE) || server.logs.text.includes(BOB), 'no key in the logs')
@@ -72,7 +72,7 @@ export class EventStream {
 
   private constructor(readonly response: Response) {}
 
-  static async open(t: Assert, url: string, headers: Record<string, string>, init: RequestInit = {}): Promise<EventStream> {
+  static async open(t: Tap, url: string, headers: Record<string, string>, init: RequestInit = {}): Promise<EventStream> {
     const controller = new AbortController()
     const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal, ...init })
     const stream = new EventStream(response)
@@ -126,7 +126,7 @@ export class EventStream {
 }
 
 /** Opens a legacy SSE stream and returns it with its session's messages endpoint path. */
-export async function openSse(t: Assert, server: TestServer, key = ALICE) {
+export async function openSse(t: Tap, server: Pick<TestServer, 'url'>, key = ALICE) {
   const stream = await EventStream.open(t, `${server.url}/sse`, bearer(key))
   const [, endpoint, sessionId] = await stream.waitFor(/event: endpoint\ndata: (\S+\?sessionId=(\S+))\n\n/)
   return { stream, endpoint, sessionId }

@@ -1,10 +1,10 @@
 import { request as httpRequest } from 'node:http'
 import t from 'tap'
 import { ALICE, startServer, type TestServer } from '../helpers/server.js'
-import { INITIALIZE, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
+import { type Tap, INITIALIZE, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
 
 /** The two POST endpoints that take JSON-RPC, each on a live session of its transport. */
-async function postTargets(t: Parameters<typeof openSse>[0], server: TestServer) {
+async function postTargets(t: Tap, server: TestServer) {
   const sse = await openSse(t, server)
   const streamable = await initializeRaw(server)
   return {
@@ -17,7 +17,7 @@ async function postTargets(t: Parameters<typeof openSse>[0], server: TestServer)
 }
 
 /** Both sessions still answer: the SSE one on its stream, the Streamable HTTP one directly. */
-async function sessionsStillWork(t: Parameters<typeof openSse>[0], targets: { url: string; headers: Record<string, string> }[], sse: { stream: { waitFor(pattern: RegExp): Promise<unknown> } }) {
+async function sessionsStillWork(t: Tap, targets: { url: string; headers: Record<string, string> }[], sse: Awaited<ReturnType<typeof openSse>>) {
   const [messages, mcp] = targets
   t.equal((await postJson(messages.url, { ...PING, id: 'after' }, messages.headers)).status, 202, 'the SSE session takes a message')
   await sse.stream.waitFor(/"id":"after"/)
@@ -26,9 +26,21 @@ async function sessionsStillWork(t: Parameters<typeof openSse>[0], targets: { ur
   t.match(await answered.text(), /"id":"after"/)
 }
 
-t.test('415 for a body that is not declared JSON', async (t) => {
-  const server = await startServer(t)
-  const { sse, targets } = await postTargets(t, server)
+type Target = Awaited<ReturnType<typeof postTargets>>['targets'][number]
+
+/** One bad-input row: its refusals, then proof that both sessions and a new client still work, nothing leaked. */
+function badInputTest(name: string, env: Record<string, string>, refuse: (t: Tap, server: TestServer, targets: Target[]) => Promise<void>) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, env)
+    const { sse, targets } = await postTargets(t, server)
+    await refuse(t, server, targets)
+    await sessionsStillWork(t, targets, sse)
+    await stillServes(t, server)
+    await nothingLeaked(t, server, 2)
+  })
+}
+
+badInputTest('415 for a body that is not declared JSON', {}, async (t, _server, targets) => {
   const ping = JSON.stringify(PING)
   for (const target of targets) {
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
@@ -38,28 +50,18 @@ t.test('415 for a body that is not declared JSON', async (t) => {
     const untyped = await request(target.url, { method: 'POST', headers: target.headers, body: new TextEncoder().encode(ping) })
     await expectError(t, untyped, 415)
   }
-  await sessionsStillWork(t, targets, sse)
-  await stillServes(t, server)
-  await nothingLeaked(t, server, 2)
 })
 
-t.test('400 -32700 for a body that is not JSON', async (t) => {
-  const server = await startServer(t)
-  const { sse, targets } = await postTargets(t, server)
+badInputTest('400 -32700 for a body that is not JSON', {}, async (t, server, targets) => {
   for (const target of targets) {
     for (const body of ['{"jsonrpc":"2.0",', 'not json', '']) {
       await expectError(t, await postJson(target.url, body, target.headers), 400, -32700)
     }
   }
   await expectError(t, await postJson(`${server.url}/mcp`, '{', bearer(ALICE)), 400, -32700)
-  await sessionsStillWork(t, targets, sse)
-  await stillServes(t, server)
-  await nothingLeaked(t, server, 2)
 })
 
-t.test('400 -32600 for JSON that is not a JSON-RPC message', async (t) => {
-  const server = await startServer(t)
-  const { sse, targets } = await postTargets(t, server)
+badInputTest('400 -32600 for JSON that is not a JSON-RPC message', {}, async (t, server, targets) => {
   const notRpc = [{ hello: 'world' }, { jsonrpc: '1.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 1 }, 42, 'ping']
   for (const target of targets) {
     for (const body of notRpc) await expectError(t, await postJson(target.url, JSON.stringify(body), target.headers), 400, -32600)
@@ -68,21 +70,13 @@ t.test('400 -32600 for JSON that is not a JSON-RPC message', async (t) => {
   await expectError(t, await postJson(mcp.url, [], mcp.headers), 400, -32600)
   await expectError(t, await postJson(mcp.url, [PING, { nope: true }], mcp.headers), 400, -32600)
   await expectError(t, await postJson(`${server.url}/mcp`, PING, bearer(ALICE)), 400, -32600)
-  await sessionsStillWork(t, targets, sse)
-  await stillServes(t, server)
-  await nothingLeaked(t, server, 2)
 })
 
-t.test('413 for a body over MCP_MAX_BODY_BYTES', async (t) => {
-  const server = await startServer(t, { MCP_MAX_BODY_BYTES: '1024' })
-  const { sse, targets } = await postTargets(t, server)
+badInputTest('413 for a body over MCP_MAX_BODY_BYTES', { MCP_MAX_BODY_BYTES: '1024' }, async (t, server, targets) => {
   const big = { ...PING, params: { padding: 'x'.repeat(2048) } }
   for (const target of targets) await expectError(t, await postJson(target.url, big, target.headers), 413)
   const opening = await postJson(`${server.url}/mcp`, { ...INITIALIZE, params: { ...INITIALIZE.params, padding: 'x'.repeat(2048) } }, bearer(ALICE))
   await expectError(t, opening, 413)
-  await sessionsStillWork(t, targets, sse)
-  await stillServes(t, server)
-  await nothingLeaked(t, server, 2)
 })
 
 t.test('413 arrives before the server reads the rest of an oversized body', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ALICE, BOB, startServer, type TestServer } from '../helpers/server.js'
-import { INITIALIZE, PING, bearer, expectError, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
+import { type Tap, INITIALIZE, PING, bearer, expectError, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
 
 /** Both ways of opening a session, sent raw so the refusal itself can be inspected. */
 function openings(server: TestServer, key: string) {
@@ -10,7 +10,7 @@ function openings(server: TestServer, key: string) {
   ]
 }
 
-async function expectRefusal(t: Parameters<typeof expectError>[0], response: Response, status: number) {
+async function expectRefusal(t: Tap, response: Response, status: number) {
   t.match(response.headers.get('retry-after'), /^[1-9]\d*$/, 'Retry-After in whole seconds')
   t.notMatch(response.headers.get('content-type'), /event-stream/, 'refused before any stream started')
   t.equal(response.headers.get('mcp-session-id'), null, 'no session id handed out')

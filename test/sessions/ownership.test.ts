@@ -1,9 +1,9 @@
 import t from 'tap'
 import { ALICE, BOB, startServer, type TestServer } from '../helpers/server.js'
-import { PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
+import { type Tap, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
 
 /** What a request for a session that does not exist gets; every other 404 must look exactly like it. */
-async function unknownSessionBody(t: Parameters<typeof expectError>[0], server: TestServer) {
+async function unknownSessionBody(t: Tap, server: TestServer) {
   return expectError(t, await postJson(`${server.url}/messages?sessionId=no-such-session`, PING, bearer(ALICE)), 404, -32001)
 }
 

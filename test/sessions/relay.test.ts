@@ -90,7 +90,7 @@ t.test('cross-key isolation holds when the request is relayed', async (t) => {
             body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
           })
     t.equal(response.status, 404, `${transport}: another key gets 404 through the relay`)
-    t.equal((await response.json()).error.code, -32001)
+    t.equal(((await response.json()) as { error: { code: number } }).error.code, -32001)
     t.match(owner.child.output, /"event":"foreign_session"/, 'the owner logged the security event')
     t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the owner’s session is unharmed')
   }
@@ -118,7 +118,7 @@ t.test('forged, truncated and re-signed session ids: 404 and the owner sees no r
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     })
     t.equal(response.status, 404, `${what}: 404`)
-    t.equal((await response.json()).error.code, -32001, `${what}: session-not-found body`)
+    t.equal(((await response.json()) as { error: { code: number } }).error.code, -32001, `${what}: session-not-found body`)
   }
   t.equal(peerLines(), before, 'the owner’s peer port saw none of them')
   const genuine = await fetch(`${other.url}/mcp`, {

@@ -56,11 +56,13 @@ export interface ConnectOptions {
   capabilities?: Record<string, unknown>
   /** A fetch of the client's own, e.g. one that keeps cookies. */
   fetch?: typeof fetch
+  /** Extra request headers, e.g. an Origin. */
+  headers?: Record<string, string>
 }
 
 export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: ConnectOptions = {}) {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} })
-  const requestInit = { headers: { Authorization: `Bearer ${key}` } }
+  const requestInit = { headers: { Authorization: `Bearer ${key}`, ...options.headers } }
   const clientTransport =
     transport === 'sse'
       ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit, fetch: options.fetch })

@@ -106,7 +106,8 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`)
+    // One line per problem, each naming its variable, so the reason is the first thing in the task's log.
+    super(problems.map((problem) => `Invalid configuration: ${problem}`).join('\n'))
   }
 }
 

@@ -4,7 +4,7 @@ import { generateDevelopmentKey } from './keys.js'
 import { buildServer } from './server.js'
 import { runStdio } from './stdio.js'
 
-const FORCE_CLOSE_AFTER_MS = 5_000
+const FORCE_CLOSE_AFTER_MS = 1_000
 
 function configOrExit(): Config {
   try {

@@ -60,8 +60,9 @@ export function registerTool(server: McpServer, tool: ToolDefinition, contextFor
       const seconds = (performance.now() - started) / 1000
       metrics.toolCalls.inc({ tool: tool.name, outcome })
       metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
+      // The session's logger already names the principal and the session.
       context.log.info(
-        { event: 'tool_call', session: context.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
+        { event: 'tool_call', tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
         'tool call',
       )
     }

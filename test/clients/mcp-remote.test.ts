@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { ensureBuilt } from '../helpers/build.js'
+import { counter, eventually, startTask } from '../helpers/processes.js'
+import { ALICE, resultJson } from '../helpers/server.js'
+import { isRunning, startBridge } from './mcp-remote.js'
+import { assertOnlyRefusals, markLog, requestsSince } from './request-log.js'
+
+ensureBuilt()
+
+// mcp-remote (devDependency), the stdio bridge Claude Desktop and other stdio-only clients use to reach a
+// remote server, driven through the official SDK's StdioClientTransport as such a client would.
+const task = await startTask(t)
+const sseSessions = () => counter(task, 'mcp_sessions_open', 'transport="sse"')
+const WRONG_KEY = 'wrong-secret-0123456789'
+/** How long a wrong-key bridge may try before the test gives up on it and stops it. */
+const WRONG_KEY_BOUND_MS = 30_000
+
+t.test('mcp-remote bridges stdio to /sse: lists tools and calls whoami as alice', { timeout: 120_000 }, async (t) => {
+  const { client, transport } = await startBridge(t, `${task.url}/sse`, ALICE)
+  await client.connect(transport)
+  const { tools } = await client.listTools()
+  t.ok(tools.some((tool) => tool.name === 'whoami'), 'whoami is listed through the bridge')
+  t.match(resultJson(await client.callTool({ name: 'whoami', arguments: {} })), { principal: 'alice', sessionId: /^v1\./ }, 'whoami answers as alice')
+  // Before connecting, mcp-remote probes GET /sse twice for an OAuth challenge and never reads nor closes
+  // those answers: with a good key each is a session of its own until the probe's own timeout (5 s, 10 s)
+  // aborts it. What stays is the one session it bridges.
+  t.ok(await eventually(async () => (await sseSessions()) === 1, 30_000, 200), 'the bridge settles on one legacy SSE session')
+
+  const pid = transport.pid!
+  await client.close()
+  t.ok(await eventually(() => !isRunning(pid)), 'closing the client stopped mcp-remote')
+  t.ok(await eventually(async () => (await sseSessions()) === 0), 'its session ended with it')
+})
+
+t.test('mcp-remote with a wrong key does not connect; the server answered only 401 and 404', { timeout: 120_000 }, async (t) => {
+  const mark = markLog(task)
+  const { client, transport, configDir, log } = await startBridge(t, `${task.url}/sse`, WRONG_KEY)
+  const connecting = client.connect(transport).then(
+    () => 'connected',
+    () => 'failed',
+  )
+  const pid = transport.pid
+  t.type(pid, 'number', 'mcp-remote started')
+  const outcome = await Promise.race([connecting, sleep(WRONG_KEY_BOUND_MS).then(() => 'still trying')])
+  t.not(outcome, 'connected', `did not connect (${outcome})`)
+  if (isRunning(pid!)) process.kill(pid!, 'SIGTERM')
+
+  // Measured with the pinned version: our 401 sends it into OAuth discovery, and our JSON 404 on dynamic
+  // client registration ends it with a clear error in its log instead of a sign-in that could never finish.
+  t.equal(outcome, 'failed', 'it gave up by itself')
+  t.match(log(), /Dynamic Client Registration rejected \(HTTP 404\)/, 'its log says why')
+  t.ok(existsSync(join(configDir, 'mcp-remote-v1')), 'its OAuth state went to MCP_REMOTE_CONFIG_DIR, not the home directory')
+
+  await eventually(() => requestsSince(task, mark).some((request) => request.url === '/register'))
+  assertOnlyRefusals(t, requestsSince(task, mark), '/sse')
+  t.equal(await sseSessions(), 0, 'no session was opened')
+  t.notOk(task.child.output.includes(ALICE) || task.child.output.includes(WRONG_KEY), 'no key in the server log')
+})

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 const REQUIRED = [
   { program: 'redis-server', apt: 'redis-server' },
   { program: 'haproxy', apt: 'haproxy' },
+  { program: 'chromium', apt: 'chromium' },
 ]
 
 const has = (program) => spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { ensureBuilt } from '../helpers/build.js'
+import type { Tap } from '../helpers/http.js'
 import { counter, eventually, startTask } from '../helpers/processes.js'
 import { ALICE, connect } from '../helpers/server.js'
 import { launchBrowser, loopbackPage } from './browser.js'
@@ -16,12 +17,18 @@ const browser = await launchBrowser(t)
 const sseSessions = () => counter(task, 'mcp_sessions_open', 'transport="sse"')
 const WRONG_KEY = 'wrong-secret-0123456789'
 
-t.test('Inspector UI with a good key: connect, list tools, call whoami as alice', { timeout: 180_000 }, async (t) => {
-  const mark = markLog(task)
-  const inspector = await startInspectorWeb(t, `${task.url}/sse`, ALICE)
+/** Starts an Inspector holding the key, opens its page and switches the server on, as a person would. */
+async function connectThroughInspector(t: Tap, key: string) {
+  const inspector = await startInspectorWeb(t, `${task.url}/sse`, key)
   const ui = new InspectorPage(await loopbackPage(t, browser))
   await ui.open(inspector)
   await ui.connect()
+  return { inspector, ui }
+}
+
+t.test('Inspector UI with a good key: connect, list tools, call whoami as alice', { timeout: 180_000 }, async (t) => {
+  const mark = markLog(task)
+  const { inspector, ui } = await connectThroughInspector(t, ALICE)
   t.equal(await ui.settledStatus(), 'Connected', 'the server card shows Connected')
   t.ok(await ui.connectSwitch.isChecked(), 'the switch stays on')
 
@@ -42,10 +49,7 @@ t.test('Inspector UI with a good key: connect, list tools, call whoami as alice'
 t.test('Inspector UI with a wrong key shows the connection failed; the server answered only 401 and 404', { timeout: 180_000 }, async (t) => {
   const mark = markLog(task)
   const authFailures = await counter(task, 'mcp_auth_failures_total')
-  const inspector = await startInspectorWeb(t, `${task.url}/sse`, WRONG_KEY)
-  const ui = new InspectorPage(await loopbackPage(t, browser))
-  await ui.open(inspector)
-  await ui.connect()
+  const { inspector, ui } = await connectThroughInspector(t, WRONG_KEY)
   t.equal(await ui.settledStatus(), 'Failed', 'the server card shows Failed')
   t.notOk(await ui.connectSwitch.isChecked(), 'the switch is back off')
   // The Inspector reads our 401 as an OAuth challenge; what stops it is our JSON 404 on registration.

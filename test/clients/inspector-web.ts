@@ -3,15 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
+import type { Tap } from '../helpers/http.js'
 import { eventually, freePort, spawnChild, waitForPort, type Child } from '../helpers/processes.js'
-
-interface Teardown {
-  teardown(fn: () => unknown): void
-}
-
-const ROOT = new URL('../../', import.meta.url).pathname
-/** The pinned devDependency's bin, the one `npx mcp-inspector` runs. */
-const INSPECTOR_BIN = join(ROOT, 'node_modules/.bin/mcp-inspector')
+import { devDependencyBin } from './bins.js'
 
 export interface InspectorWeb {
   child: Child
@@ -21,15 +15,14 @@ export interface InspectorWeb {
 
 /**
  * The Inspector web UI started as the README tells users to (`--transport sse --server-url … --header …`).
- * It runs under node directly, not npx: npx's wrappers do not pass SIGTERM on, so the PID we stop must be the
- * Inspector's own. Its ports are free loopback ports, it opens no browser, and its state (catalog, secrets)
- * goes to a temporary HOME removed when the test ends.
+ * Its ports are free loopback ports, it opens no browser, and its state (catalog, secrets) goes to a
+ * temporary HOME removed when the test ends.
  */
-export async function startInspectorWeb(t: Teardown, serverSseUrl: string, key: string): Promise<InspectorWeb> {
+export async function startInspectorWeb(t: Tap, serverSseUrl: string, key: string): Promise<InspectorWeb> {
   const port = await freePort()
   const token = randomBytes(16).toString('hex')
   const home = mkdtempSync(join(tmpdir(), 'inspector-home-'))
-  const child = spawnChild(t, process.execPath, [INSPECTOR_BIN, '--transport', 'sse', '--server-url', serverSseUrl, '--header', `Authorization: Bearer ${key}`], {
+  const child = spawnChild(t, process.execPath, [devDependencyBin('mcp-inspector'), '--transport', 'sse', '--server-url', serverSseUrl, '--header', `Authorization: Bearer ${key}`], {
     HOME: home,
     HOST: '127.0.0.1',
     CLIENT_PORT: String(port),

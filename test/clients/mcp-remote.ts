@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import type { Tap } from '../helpers/http.js'
 import { freePort } from '../helpers/processes.js'
-
-interface Teardown {
-  teardown(fn: () => unknown): void
-}
-
-const ROOT = new URL('../../', import.meta.url).pathname
-/** The devDependency's bin, the one `npx mcp-remote` runs. */
-const MCP_REMOTE_BIN = join(ROOT, 'node_modules/.bin/mcp-remote')
+import { devDependencyBin } from './bins.js'
 
 export interface Bridge {
   client: Client
@@ -24,16 +18,15 @@ export interface Bridge {
 
 /**
  * mcp-remote as Claude Desktop runs it: an stdio MCP server bridging to our `/sse` with the key in a header.
- * It runs under node directly, not npx, so the PID the SDK transport stops is mcp-remote's own. Its OAuth
- * callback listens on a free loopback port, its state goes to a temporary MCP_REMOTE_CONFIG_DIR, and BROWSER
+ * The SDK transport spawns it and stops it by its handle (its PID). Its OAuth callback listens on a free loopback port, its state goes to a temporary MCP_REMOTE_CONFIG_DIR, and BROWSER
  * is a no-op so that no test ever starts a browser for a sign-in.
  */
-export async function startBridge(t: Teardown, serverSseUrl: string, key: string): Promise<Bridge> {
+export async function startBridge(t: Tap, serverSseUrl: string, key: string): Promise<Bridge> {
   const callbackPort = await freePort()
   const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'))
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [MCP_REMOTE_BIN, serverSseUrl, String(callbackPort), '--transport', 'sse-only', '--header', `Authorization: Bearer ${key}`],
+    args: [devDependencyBin('mcp-remote'), serverSseUrl, String(callbackPort), '--transport', 'sse-only', '--header', `Authorization: Bearer ${key}`],
     env: { MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'true' },
     stderr: 'pipe',
   })

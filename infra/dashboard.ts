@@ -34,7 +34,8 @@ export class Dashboard extends pulumi.ComponentResource {
 
   constructor(name: string, args: DashboardArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:Dashboard', name, {}, opts)
-    // awsx would take the region from the provider's config, which a stack may leave to the environment.
+    // The provider's own region (as the task definition uses it): awsx alone would read only `aws:region` or
+    // AWS_REGION, and a region from an AWS profile would leave the graphs and the URL without one.
     const region = aws.getRegionOutput({}, { parent: this }).region as pulumi.Output<aws.Region>
     const dashboard = new cloudwatch.Dashboard(name, {
       name: args.label,

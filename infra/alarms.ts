@@ -4,9 +4,7 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
-import { METRIC_PERIOD_SECONDS, OPEN_SESSIONS_METRIC, openSessionsDimensions } from './metrics'
-
-const FIVE_MINUTES = 300
+import { HTTP_5XX_PERIOD_SECONDS, METRIC_PERIOD_SECONDS, OPEN_SESSIONS_METRIC, openSessionsDimensions, sessionsAlarmThreshold } from './metrics'
 
 export interface AlarmsArgs {
   config: InfraConfig
@@ -35,15 +33,15 @@ export class Alarms extends pulumi.ComponentResource {
     const targets = { ...loadBalancer, TargetGroup: args.targetGroupArnSuffix }
     const specs: Record<string, AlarmSpec> = {
       'unhealthy-hosts': { namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', statistic: 'Maximum', threshold: 0, dimensions: targets, evaluationPeriods: 3, alarmDescription: 'a task fails its /health check' },
-      'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: FIVE_MINUTES, alarmDescription: 'tasks answer 5xx' },
-      'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: FIVE_MINUTES, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
+      'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'tasks answer 5xx' },
+      'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
       cpu: { namespace: 'AWS/ECS', metricName: 'CPUUtilization', statistic: 'Average', threshold: config.cpuAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service CPU stays high' },
       memory: { namespace: 'AWS/ECS', metricName: 'MemoryUtilization', statistic: 'Average', threshold: config.memoryAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service memory stays high' },
       'sessions-near-cap': {
         namespace: config.emfNamespace,
         metricName: OPEN_SESSIONS_METRIC,
         statistic: 'Maximum',
-        threshold: Math.floor((config.maxSessionsPerTask * config.sessionsAlarmPercent) / 100),
+        threshold: sessionsAlarmThreshold(config),
         dimensions: openSessionsDimensions(args.label),
         evaluationPeriods: 2,
         alarmDescription: `a task nears its cap of ${config.maxSessionsPerTask} open sessions`,

@@ -52,7 +52,7 @@ export const configSchema = z
     maxSessionsPerKey: z.int().min(1).default(100),
     logRetentionDays: z.literal(LOG_RETENTION_DAYS).default(30),
     emfNamespace: z.string().min(1).default('MCP/Server'),
-    // scaling and alarms
+    // scaling, alarms and dashboard
     cpuTargetPercent: percent.default(60),
     sessionsTargetPerTask: z.int().min(1).default(600),
     cpuAlarmPercent: percent.default(85),
@@ -60,6 +60,7 @@ export const configSchema = z
     sessionsAlarmPercent: percent.default(80),
     http5xxAlarmCount: z.int().min(1).default(10),
     alarmEmail: z.email().optional(),
+    dashboardEnabled: z.boolean().default(true),
     // cache
     cacheEnabled: z.boolean().default(false),
     cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),

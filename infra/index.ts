@@ -6,6 +6,7 @@ import { Autoscaling } from './autoscaling'
 import { Cache } from './cache'
 import { loadConfig } from './config'
 import { inspectorCli, inspectorUi, readKeyCommand } from './connect'
+import { Dashboard } from './dashboard'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
@@ -51,6 +52,17 @@ const alarms = new Alarms('mcp', {
   loadBalancerArnSuffix: loadBalancer.loadBalancer.arnSuffix,
   targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
 })
+const dashboard = config.dashboardEnabled
+  ? new Dashboard('mcp', {
+    config,
+    label,
+    cluster: app.cluster,
+    service: app.service,
+    loadBalancer: loadBalancer.loadBalancer,
+    targetGroup: loadBalancer.targetGroup,
+    alarms: alarms.alarms,
+  })
+  : undefined
 
 export const url = loadBalancer.url
 export const sseUrl = pulumi.interpolate`${url}/sse`
@@ -63,4 +75,6 @@ export const logGroupName = app.logGroup.name
 export const clusterName = app.cluster.name
 export const serviceName = app.service.name
 export const alarmTopicArn = alarms.topic.arn
+export const dashboardName = dashboard?.dashboardName
+export const dashboardUrl = dashboard?.url
 export const redisUrl = cache?.url

@@ -138,7 +138,11 @@ export async function startRedis(t: Teardown, port?: number): Promise<{ child: C
  * `/ready` instead of `/health` stands in for ECS deregistering a task before it stops it: no new requests
  * reach a draining task.
  */
-export async function startHaproxy(t: Teardown, tasks: Task[], { sticky = false, check = '/health' } = {}): Promise<{ child: Child; url: string }> {
+export async function startHaproxy(
+  t: Teardown,
+  tasks: Task[],
+  { sticky = false, check = '/health', idleTimeoutMs = 120_000 } = {},
+): Promise<{ child: Child; url: string }> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'haproxy-'))
   const servers = tasks.map((task, index) => `  server t${index} 127.0.0.1:${task.port} check inter 300ms fall 2 rise 1${sticky ? ` cookie t${index}` : ''}`)
@@ -149,8 +153,9 @@ export async function startHaproxy(t: Teardown, tasks: Task[], { sticky = false,
     '  mode http',
     '  option http-no-delay',
     '  timeout connect 2s',
-    '  timeout client 120s',
-    '  timeout server 120s',
+    // Like the ALB's idle timeout: a connection with no bytes either way for this long is cut.
+    `  timeout client ${idleTimeoutMs}ms`,
+    `  timeout server ${idleTimeoutMs}ms`,
     '  timeout tunnel 1h',
     'frontend alb',
     `  bind 127.0.0.1:${port}`,

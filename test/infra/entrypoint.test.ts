@@ -19,5 +19,5 @@ t.test('Pulumi\'s TypeScript loader runs infra/index.ts and sees the stack outpu
   const script = new URL('load-like-pulumi.cjs', import.meta.url).pathname
   const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: new URL('infra/', root).pathname, timeout: 120_000 })
   const outputs = JSON.parse(stdout) as string[]
-  for (const name of ['url', 'apiKeysSecretArn', 'logGroupName', 'inspectorCommand', 'inspectorUiCommand']) t.ok(outputs.includes(name), name)
+  for (const name of ['url', 'apiKeysSecretArn', 'logGroupName', 'inspectorCommand', 'inspectorUiCommand', 'dashboardUrl']) t.ok(outputs.includes(name), name)
 })

@@ -22,6 +22,8 @@ export interface DeclaredResource {
   name: string
   id: string
   inputs: Record<string, any>
+  /** The attributes the program reads back: its inputs and what AWS computes (ARNs, ARN suffixes, DNS names). */
+  state: Record<string, any>
 }
 
 export interface ProgramRun {
@@ -66,8 +68,9 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
     {
       newResource(args) {
         const id = `${args.name}-id`
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs })
-        return { id, state: { ...computed(args.type, args.name), ...args.inputs } }
+        const state = { ...computed(args.type, args.name), ...args.inputs }
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state })
+        return { id, state }
       },
       call(args) {
         switch (args.token) {

@@ -156,3 +156,25 @@ t.test('the per-key rate limit holds across all tasks together (Redis)', async (
   const client = await connect(t, balancer.url, ALICE, 'sse')
   t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'another key is unaffected')
 })
+
+t.test('streamed answers come back through the relay as they happen (progress before the result)', async (t) => {
+  for (const transport of TRANSPORTS) {
+    const client = await connect(t, alb.url, ALICE, transport)
+    const progress: number[] = []
+    let resultArrived = false
+    const call = client
+      .callTool({ name: 'long_task', arguments: { steps: 5, stepMs: 100 } }, undefined, {
+        onprogress: ({ progress: value }) => {
+          if (!resultArrived) progress.push(value)
+        },
+      })
+      .then((result) => {
+        resultArrived = true
+        return result
+      })
+    const result = await call
+    t.notOk(result.isError, `${transport}: the long task finished`)
+    t.ok(progress.length >= 3, `${transport}: progress arrived while the call ran (${progress.join(', ')})`)
+    t.same(progress, [...progress].sort((a, b) => a - b), `${transport}: in order`)
+  }
+})

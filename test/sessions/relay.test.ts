@@ -178,3 +178,15 @@ t.test('streamed answers come back through the relay as they happen (progress be
     t.same(progress, [...progress].sort((a, b) => a - b), `${transport}: in order`)
   }
 })
+
+t.test('user profiles live in Redis: one task stores, another task reads', async (t) => {
+  const writer = await connect(t, tasks[0].url, ALICE, 'streamable-http')
+  const created = await writer.callTool({ name: 'create_user_profile', arguments: { name: 'Grace', email: 'grace@example.com', age: 45 } })
+  const { id } = created.structuredContent as { id: string }
+  const reader = await connect(t, tasks[1].url, ALICE, 'sse')
+  const read = await reader.readResource({ uri: `users://${id}/profile` })
+  const [content] = read.contents
+  t.match(JSON.parse('text' in content ? content.text : ''), { id, name: 'Grace' }, 'the other task reads the same profile')
+  const stranger = await connect(t, tasks[2].url, BOB, 'sse')
+  await t.rejects(stranger.readResource({ uri: `users://${id}/profile` }), 'another key cannot read it on any task')
+})

@@ -67,7 +67,7 @@ export abstract class BenchSession {
 /** Legacy HTTP+SSE: `GET /sse` for the stream and its `endpoint`, POSTs answered 202, answers on the stream. */
 export class LegacySseSession extends BenchSession {
   private endpoint = ''
-  private readonly pending = new Map<number, (message: RpcMessage) => void>()
+  private readonly pending = new Map<number, { resolve(message: RpcMessage): void; reject(error: Error): void }>()
 
   async open(): Promise<void> {
     const response = await send({ method: 'GET', url: `${this.target.url}/sse`, headers: this.headers({ accept: 'text/event-stream' }), agent: false })
@@ -77,9 +77,13 @@ export class LegacySseSession extends BenchSession {
       readEvents(response, (event) => {
         if (event.event === 'endpoint') return resolve(event.data)
         const message = JSON.parse(event.data) as RpcMessage
-        if (typeof message.id === 'number') this.pending.get(message.id)?.(message)
+        if (typeof message.id === 'number') this.pending.get(message.id)?.resolve(message)
       })
-      response.once('close', () => reject(new Error('SSE stream closed')))
+      response.once('close', () => {
+        const closed = new Error('SSE stream closed')
+        reject(closed)
+        for (const waiting of this.pending.values()) waiting.reject(closed)
+      })
       setTimeout(() => reject(new Error('no endpoint event')), EXCHANGE_TIMEOUT_MS).unref()
     })
     this.endpoint = await endpoint
@@ -95,17 +99,18 @@ export class LegacySseSession extends BenchSession {
   }
 
   protected async request(message: RpcMessage & { id: number }): Promise<RpcMessage | undefined> {
+    let timer: NodeJS.Timeout | undefined
     const answer = new Promise<RpcMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${message.method} on the stream`)), EXCHANGE_TIMEOUT_MS)
-      this.pending.set(message.id, (answered) => {
-        clearTimeout(timer)
-        resolve(answered)
-      })
+      timer = setTimeout(() => reject(new Error(`no answer to ${message.method} on the stream`)), EXCHANGE_TIMEOUT_MS)
+      this.pending.set(message.id, { resolve, reject })
     })
+    // When the POST itself fails, that error is the one reported; the answer is then never awaited.
+    answer.catch(() => {})
     try {
       await this.post(message)
       return await answer
     } finally {
+      clearTimeout(timer)
       this.pending.delete(message.id)
     }
   }

@@ -7,14 +7,18 @@ import metrics from './http/metrics.js'
 import requestLog from './http/request-log.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
+import redis from './redis.js'
+import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
 import sseRoutes from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
 
 export interface AppOptions {
   config: Config
-  /** This task's peer address, written into every session id it issues. */
-  owner: string
+  /** HMAC secret shared by every task: signs session ids and relayed requests. */
+  secret: string
+  /** This task's peer address, written into every session id it issues; undefined when relaying is off. */
+  owner: string | undefined
 }
 
 /**
@@ -22,14 +26,16 @@ export interface AppOptions {
  * share the app's scope (their decorators and hooks apply everywhere) and every route sits under
  * MCP_BASE_PATH.
  */
-export default fp(async function mcpApp(app: FastifyInstance, { config, owner }: AppOptions) {
+export default fp(async function mcpApp(app: FastifyInstance, { config, secret, owner }: AppOptions) {
   await app.register(requestLog)
   await app.register(metrics, { config })
   await app.register(health, { basePath: config.basePath })
+  await app.register(redis, { url: config.redisUrl })
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
   const services: Services = { config, metrics: app.metrics }
-  await app.register(sessions, { config, services, owner })
+  await app.register(sessions, { config, services, secret, owner })
+  if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(streamableHttpRoutes, { prefix: config.basePath, config })
 })

@@ -44,6 +44,19 @@ const EnvSchema = z.object({
     .transform((value): boolean | string => (value === 'true' || value === 'false' ? value === 'true' : value)),
   MCP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MCP_PUBLIC_URL: z.url().optional(),
+  MCP_PEER_PORT: int(3001).pipe(z.number().max(65535)),
+  MCP_PEER_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port')
+    .optional(),
+  ECS_CONTAINER_METADATA_URI_V4: z.url().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  MCP_EMF_NAMESPACE: z.string().min(1).max(255).optional(),
+  MCP_EMF_SERVICE_NAME: z.string().min(1).max(255).default('mcp-server'),
+  MCP_EMF_INTERVAL_MS: int(60_000, 1_000),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -73,6 +86,13 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     trustProxy: env.MCP_TRUST_PROXY,
     sessionSecret: env.MCP_SESSION_SECRET,
     publicUrl: env.MCP_PUBLIC_URL,
+    peerPort: env.MCP_PEER_PORT,
+    peerAddress: env.MCP_PEER_ADDRESS,
+    ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
+    redisUrl: env.REDIS_URL,
+    emf: env.MCP_EMF_NAMESPACE
+      ? { namespace: env.MCP_EMF_NAMESPACE, serviceName: env.MCP_EMF_SERVICE_NAME, intervalMs: env.MCP_EMF_INTERVAL_MS }
+      : undefined,
   }
 }
 

@@ -37,7 +37,7 @@ async function main() {
     config = { ...config, keys: [dev.key] }
     devSecret = dev.secret
   }
-  const app = await buildServer(config, { owner: `127.0.0.1:${config.port}` })
+  const app = await buildServer(config)
   await app.listen({ port: config.port, host: config.host })
   if (devSecret) process.stdout.write(`${developmentBanner(config, devSecret)}\n`)
 

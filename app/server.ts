@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto'
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import mcpApp from './app.js'
 import errors from './http/errors.js'
+import { buildPeerServer } from './peer.js'
+import { serverOptions } from './server-options.js'
+import { resolvePeerAddress } from './sessions/peer-address.js'
 
 /** Where a secret could appear in a log object; pino replaces it before the line is written. */
 export const REDACTED_PATHS = [
@@ -17,32 +20,41 @@ export const REDACTED_PATHS = [
 ]
 
 export interface ServerOptions {
-  owner: string
   /** Where log lines go; defaults to stdout. */
   logStream?: NodeJS.WritableStream
 }
 
-/** A Fastify instance with the MCP app mounted, configured for long-lived streams behind a load balancer. */
-export async function buildServer(config: Config, { owner, logStream }: ServerOptions): Promise<FastifyInstance> {
+/**
+ * A Fastify instance with the MCP app mounted, configured for long-lived streams behind a load balancer.
+ * When the peer port is on, a second listener for relayed requests starts and stops with it.
+ */
+export async function buildServer(config: Config, { logStream }: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...serverOptions(config),
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       ...(logStream ? { stream: logStream } : {}),
     },
-    logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    requestTimeout: config.requestTimeoutMs,
-    forceCloseConnections: 'idle',
   })
   app.server.headersTimeout = config.headersTimeoutMs
   // Only JSON bodies exist here; without this parser text/plain would be read instead of refused with 415.
   app.removeContentTypeParser('text/plain')
+  const owner = await resolvePeerAddress(config)
+  if (owner && !config.sessionSecret) {
+    app.log.warn('MCP_SESSION_SECRET is not set: session ids are signed with a per-process secret, so other tasks cannot relay to this one')
+  }
+  const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
   await app.register(errors)
-  await app.register(mcpApp, { config, owner })
+  await app.register(mcpApp, { config, secret, owner })
+  if (owner) {
+    const peer = await buildPeerServer(app, config, secret)
+    peer.server.headersTimeout = config.headersTimeoutMs
+    app.addHook('onListen', async () => {
+      await peer.listen({ port: config.peerPort, host: config.host })
+    })
+    app.addHook('onClose', () => peer.close())
+  }
   return app
 }

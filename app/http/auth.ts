@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import rateLimit from '@fastify/rate-limit'
-import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { findKey, type ApiKey } from '../keys.js'
 import { tooManyRequests, unauthorized } from './errors.js'
@@ -27,16 +26,18 @@ function presentedKey(request: FastifyRequest): string | undefined {
 export interface AuthOptions {
   config: Config
   keys: ApiKey[]
-  redis?: Redis
 }
 
 /**
  * API-key authentication and the two request limits that hang on it: a per-key request rate, and a rate of
  * failed attempts per source IP. Failures are counted only when they happen, so a busy IP's valid keys are
- * never locked out by someone else's (or a forgotten Inspector tab's) bad ones.
+ * never locked out by someone else's (or a forgotten Inspector tab's) bad ones. Both count in Redis when
+ * REDIS_URL is set, so a limit holds across all tasks together.
  */
-export default fp(async function auth(app: FastifyInstance, { config, keys, redis }: AuthOptions) {
-  await app.register(rateLimit, { global: false, redis, nameSpace: 'mcp-rl:', skipOnError: false })
+export default fp(async function auth(app: FastifyInstance, { config, keys }: AuthOptions) {
+  // With Redis the counters are shared by every task. While Redis is down the limits let requests through
+  // (and readiness says so) rather than turning a cache outage into an outage of every session.
+  await app.register(rateLimit, { global: false, redis: app.redis, nameSpace: 'mcp-rl:', skipOnError: true })
   const perKey = app.createRateLimit({
     max: config.rateLimitPerMin,
     timeWindow: 60_000,

@@ -1,24 +1,34 @@
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createMcpServer } from '../mcp/server.js'
 import type { Services } from '../mcp/context.js'
 import { SessionRegistry } from './registry.js'
+import { Relay } from './relay.js'
 import { SessionIds } from './session-id.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionRegistry
     sessionIds: SessionIds
+    /** Forwards requests for other tasks' sessions; absent where relaying is off (and on the peer port). */
+    relay: Relay | undefined
   }
 }
 
-/** The task's sessions and the ids they are known by; readiness follows the drain state. */
-export default fp(async function sessions(app: FastifyInstance, { config, services, owner }: { config: Config; services: Services; owner: string }) {
-  // Without a shared secret ids are still unforgeable, but only this process can check them.
-  const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
-  app.decorate('sessionIds', new SessionIds(secret, owner))
+export interface SessionsOptions {
+  config: Config
+  services: Services
+  /** HMAC secret shared by every task: signs session ids and relayed requests. */
+  secret: string
+  /** This task's peer address, or undefined when sessions are never relayed. */
+  owner: string | undefined
+}
+
+/** The task's sessions, the ids they are known by and the relay to other tasks; readiness follows the drain. */
+export default fp(async function sessions(app: FastifyInstance, { config, services, secret, owner }: SessionsOptions) {
+  app.decorate('sessionIds', new SessionIds(secret, owner ?? 'local'))
+  app.decorate('relay', owner ? new Relay(secret, app.metrics) : undefined)
   const registry = new SessionRegistry(
     config,
     (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),
@@ -28,4 +38,5 @@ export default fp(async function sessions(app: FastifyInstance, { config, servic
   app.decorate('sessions', registry)
   app.readinessChecks.push(() => (registry.draining ? 'draining' : undefined))
   app.addHook('preClose', () => registry.stop())
+  app.addHook('onClose', () => app.relay?.close())
 })

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { invalidRequest, sessionNotFound } from '../http/errors.js'
+import { invalidRequest } from '../http/errors.js'
 import { hijack } from './hijack.js'
-import { SseServerTransport } from './sse-transport.js'
 import { parseMessage, requireJson } from './json-rpc.js'
+import { relayOrNotFound } from './relay-or-not-found.js'
+import { SseServerTransport } from './sse-transport.js'
 
 const MessagesQuery = z.object({ sessionId: z.string().min(1).max(512) })
 
@@ -23,9 +24,9 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
   app.post('/messages', { onRequest: async (request: FastifyRequest) => requireJson(request.headers['content-type']) }, async (request, reply) => {
     const query = MessagesQuery.safeParse(request.query)
     if (!query.success) throw invalidRequest('Bad Request: sessionId query parameter is required')
-    const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
-    if (!session) throw sessionNotFound()
     const message = parseMessage(request.body)
+    const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
+    if (!session) return relayOrNotFound(app, request, reply, query.data.sessionId)
     app.metrics.messages.inc({ transport: 'sse' })
     ;(session.transport as SseServerTransport).receive(message, { requestInfo: { headers: request.headers } })
     return reply.code(202).send()

@@ -38,9 +38,9 @@ export interface TestServer {
 
 /** A real server on a random loopback port, closed when the test ends. */
 export async function startServer(t: Teardown, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, LOG_LEVEL: 'info', ...env })
+  const config = loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, LOG_LEVEL: 'info', MCP_PEER_PORT: '0', ...env })
   const logs = new LogCapture()
-  const app = await buildServer(config, { owner: '127.0.0.1:1', logStream: logs })
+  const app = await buildServer(config, { logStream: logs })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const address = app.server.address()
@@ -52,13 +52,19 @@ export type TransportName = 'sse' | 'streamable-http'
 export const TRANSPORTS: TransportName[] = ['sse', 'streamable-http']
 
 /** An official SDK client connected over the named transport, closed when the test ends. */
-export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: { capabilities?: Record<string, unknown> } = {}) {
+export interface ConnectOptions {
+  capabilities?: Record<string, unknown>
+  /** A fetch of the client's own, e.g. one that keeps cookies. */
+  fetch?: typeof fetch
+}
+
+export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: ConnectOptions = {}) {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} })
   const requestInit = { headers: { Authorization: `Bearer ${key}` } }
   const clientTransport =
     transport === 'sse'
-      ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit })
-      : new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit })
+      ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit, fetch: options.fetch })
+      : new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit, fetch: options.fetch })
   await client.connect(clientTransport)
   t.teardown(() => client.close())
   return client

@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, connect as netConnect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { KEYS } from './server.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+const ROOT = new URL('../../', import.meta.url).pathname
+export const MAIN = join(ROOT, 'dist/app/main.js')
+export const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
+
+/** A free TCP port on loopback (the OS picks it; nothing listens on it when this returns). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Resolves once something accepts TCP connections on the port; bounded. */
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = netConnect(port, '127.0.0.1')
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    if (open) return
+    await sleep(50)
+  }
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`)
+}
+
+/** Polls until the check passes; bounded in time, returns whether it passed. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await sleep(everyMs)
+  }
+  return check()
+}
+
+/** A child process we started, its output kept, stopped by its PID when the test ends. */
+export class Child {
+  output = ''
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+
+  constructor(readonly process: ChildProcess) {
+    process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()))
+    process.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()))
+    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })))
+  }
+
+  get pid(): number {
+    return this.process.pid!
+  }
+
+  get running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null
+  }
+
+  signal(signal: NodeJS.Signals) {
+    if (this.running) process.kill(this.pid, signal)
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+  async stop(graceMs = 5_000) {
+    if (!this.running) return
+    this.signal('SIGTERM')
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs)
+    await this.exited
+    clearTimeout(timer)
+  }
+}
+
+export function spawnChild(t: Teardown, command: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = new Child(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
+  t.teardown(() => child.stop(1_000))
+  return child
+}
+
+export interface Task {
+  child: Child
+  port: number
+  peerPort: number
+  url: string
+}
+
+/** One server process as ECS would run it: production mode, the shared session secret, its own peer port. */
+export async function startTask(t: Teardown, env: Record<string, string> = {}, ports?: { port: number; peerPort: number }): Promise<Task> {
+  const port = ports?.port ?? (await freePort())
+  const peerPort = ports?.peerPort ?? (await freePort())
+  const child = spawnChild(t, process.execPath, [MAIN], {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    MCP_PEER_PORT: String(peerPort),
+    MCP_API_KEYS: KEYS,
+    MCP_SESSION_SECRET: SESSION_SECRET,
+    LOG_LEVEL: 'info',
+    ...env,
+  })
+  await waitForPort(port)
+  await waitForPort(peerPort)
+  return { child, port, peerPort, url: `http://127.0.0.1:${port}` }
+}
+
+/** A real redis-server on a random loopback port, with nothing saved to disk. */
+export async function startRedis(t: Teardown, port?: number): Promise<{ child: Child; port: number; url: string }> {
+  const redisPort = port ?? (await freePort())
+  const child = spawnChild(t, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
+  await waitForPort(redisPort)
+  return { child, port: redisPort, url: `redis://127.0.0.1:${redisPort}` }
+}
+
+/**
+ * HAProxy as the stand-in for the ALB: round robin over the tasks, `/health` checks, and optionally the
+ * ALB's lb_cookie stickiness (an inserted cookie that only cookie-keeping clients send back).
+ */
+export async function startHaproxy(t: Teardown, tasks: Task[], { sticky = false } = {}): Promise<{ child: Child; url: string }> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'haproxy-'))
+  const servers = tasks.map((task, index) => `  server t${index} 127.0.0.1:${task.port} check inter 300ms fall 2 rise 1${sticky ? ` cookie t${index}` : ''}`)
+  const config = [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode http',
+    '  option http-no-delay',
+    '  timeout connect 2s',
+    '  timeout client 120s',
+    '  timeout server 120s',
+    '  timeout tunnel 1h',
+    'frontend alb',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend tasks',
+    'backend tasks',
+    '  balance roundrobin',
+    '  option httpchk GET /health',
+    ...(sticky ? ['  cookie AWSALB insert indirect nocache'] : []),
+    ...servers,
+    '',
+  ].join('\n')
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(file, config)
+  const child = spawnChild(t, 'haproxy', ['-db', '-f', file])
+  await waitForPort(port)
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+/** The peer address a session id names as its owner (the middle of `v1.<owner>.<nonce>.<mac>`). */
+export function ownerOf(sessionId: string): string {
+  return Buffer.from(sessionId.split('.')[1], 'base64url').toString()
+}
+
+/** Reads one counter's total from a task's /metrics (reachable: loopback, no X-Forwarded-For). */
+export async function counter(task: Task, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${task.url}/metrics`)).text()
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(name) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0)
+}

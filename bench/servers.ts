@@ -78,6 +78,8 @@ export interface StartOptions {
   port?: number
   /** Extra environment, e.g. a shared MCP_SESSION_SECRET for the relay pair. */
   env?: Record<string, string>
+  /** Options for node itself, e.g. --cpu-prof when profiling. */
+  nodeArgs?: string[]
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -101,13 +103,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
   const port = options.port ?? (await freePort())
   const log = openSync(options.logFile, 'a')
-  const child = spawn(process.execPath, [entryPoint(kind)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entryPoint(kind)], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`,
+      // Our server's second listener, for sessions relayed from other tasks; never the shared default.
+      MCP_PEER_PORT: String(await freePort()),
       ...RAISED_LIMITS,
       ...options.env,
     },

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, openSync, closeSync } from 'node:fs'
-import { createConnection, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { accepts, freePort } from './ports.js'
 
 export type ServerKind = 'us' | 'reference' | 'limit'
 export const SERVER_KINDS: ServerKind[] = ['us', 'reference', 'limit']
@@ -43,27 +43,6 @@ export function entryPoint(kind: ServerKind): string {
   return path
 }
 
-/** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
 export interface RunningServer {
   kind: ServerKind
   pid: number
@@ -75,7 +54,6 @@ export interface RunningServer {
 export interface StartOptions {
   /** Where the server's stdout and stderr go (its log file). */
   logFile: string
-  port?: number
   /** Extra environment, e.g. a shared MCP_SESSION_SECRET for the relay pair. */
   env?: Record<string, string>
   /** Options for node itself, e.g. --cpu-prof when profiling. */
@@ -101,7 +79,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Starts one server as a node process of its own and waits until its port accepts connections. */
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
-  const port = options.port ?? (await freePort())
+  const port = await freePort()
   const log = openSync(options.logFile, 'a')
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entryPoint(kind)], {
     env: {

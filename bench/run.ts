@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, ≈ 15 min on 2 cores) or `npm run bench -- --quick` (≈ 1.5 min): our server against
+ * `npm run bench` (full, ≈ 13 min on 2 cores) or `npm run bench -- --quick` (≈ 1 min): our server against
  * the SDK reference and the node:http limit. Writes bench/results/<stamp>.md and .json and prints the
  * markdown. It informs, it never fails: the exit code is 0 whatever the targets say.
  */

@@ -36,7 +36,9 @@ export const figureNames = {
   p50: (sessions: number) => `p50 ms @${sessions}`,
   p99: (sessions: number) => `p99 ms @${sessions}`,
   cpu: (sessions: number) => `CPU ms/call @${sessions}`,
+  openCpu: 'CPU ms/session opened',
   idle: 'KiB/idle session',
+  baseRss: `RSS MiB before the idle sessions`,
 }
 
 const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
@@ -68,13 +70,20 @@ async function idleTest(server: RunningServer, transport: TransportName, profile
   await callEach(baseline.sessions, profile.concurrency, failures)
   await sleep(profile.settleMs)
   const rssBefore = rssKiB(server.pid)
+  const cpuBefore = cpuMs(server.pid)
   const held = await establish(transport, target, profile.idleSessions, profile.concurrency, failures)
+  const openCpu = cpuMs(server.pid) - cpuBefore
   try {
     held.sessions.forEach((session) => session.dropIdleConnection())
     await sleep(profile.settleMs)
     const rssAfter = rssKiB(server.pid)
     await callEach(held.sessions, profile.concurrency, failures)
-    return { [figureNames.establish]: held.perSecond, [figureNames.idle]: (rssAfter - rssBefore) / held.sessions.length }
+    return {
+      [figureNames.establish]: held.perSecond,
+      [figureNames.openCpu]: openCpu / held.sessions.length,
+      [figureNames.idle]: (rssAfter - rssBefore) / held.sessions.length,
+      [figureNames.baseRss]: rssBefore / 1024,
+    }
   } finally {
     closeAll([...baseline.sessions, ...held.sessions])
   }

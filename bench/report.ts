@@ -43,8 +43,10 @@ function figureOrder(results: RunResults): string[] {
   const levels = results.profile.levels
   return [
     figureNames.establish,
+    figureNames.openCpu,
     ...levels.flatMap((sessions) => [figureNames.calls(sessions), figureNames.p50(sessions), figureNames.p99(sessions), figureNames.cpu(sessions)]),
     figureNames.idle,
+    figureNames.baseRss,
   ]
 }
 

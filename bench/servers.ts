@@ -60,6 +60,20 @@ export interface StartOptions {
   nodeArgs?: string[]
 }
 
+/**
+ * Servers still running. Should the benchmark itself end early (an error, Ctrl-C, a test runner's
+ * timeout), they are killed by pid on the way out rather than left behind.
+ */
+const running = new Set<ChildProcess>()
+let exitHooked = false
+
+function killLeftoversOnExit(): void {
+  if (exitHooked) return
+  exitHooked = true
+  process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')))
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)))
+}
+
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => child.once('exit', () => resolve()))
@@ -96,6 +110,9 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
     stdio: ['ignore', log, log],
   })
   closeSync(log)
+  killLeftoversOnExit()
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   const stop = () => stopChild(child)
   const deadline = Date.now() + START_TIMEOUT_MS
   while (!(await accepts(port))) {

@@ -7,6 +7,7 @@ import metrics from './http/metrics.js'
 import requestLog from './http/request-log.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
+import { profileStore } from './mcp/profiles.js'
 import redis from './redis.js'
 import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
@@ -33,7 +34,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(redis, { url: config.redisUrl })
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
-  const services: Services = { config, metrics: app.metrics }
+  const services: Services = { config, metrics: app.metrics, profiles: profileStore(app.redis) }
   await app.register(sessions, { config, services, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })

@@ -57,6 +57,10 @@ const EnvSchema = z.object({
   MCP_EMF_NAMESPACE: z.string().min(1).max(255).optional(),
   MCP_EMF_SERVICE_NAME: z.string().min(1).max(255).default('mcp-server'),
   MCP_EMF_INTERVAL_MS: int(60_000, 1_000),
+  MCP_WEATHER_URL: z.url({ protocol: /^https?$/ }).default('https://api.open-meteo.com/v1/forecast'),
+  MCP_WEATHER_TIMEOUT_MS: int(5_000, 100),
+  MCP_FILES_ROOT: z.string().min(1).default('files'),
+  MCP_FILES_MAX_BYTES: int(1_048_576, 1),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -93,12 +97,17 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     emf: env.MCP_EMF_NAMESPACE
       ? { namespace: env.MCP_EMF_NAMESPACE, serviceName: env.MCP_EMF_SERVICE_NAME, intervalMs: env.MCP_EMF_INTERVAL_MS }
       : undefined,
+    weatherUrl: env.MCP_WEATHER_URL,
+    weatherTimeoutMs: env.MCP_WEATHER_TIMEOUT_MS,
+    filesRoot: env.MCP_FILES_ROOT,
+    filesMaxBytes: env.MCP_FILES_MAX_BYTES,
   }
 }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`)
+    // One line per problem, each naming its variable, so the reason is the first thing in the task's log.
+    super(problems.map((problem) => `Invalid configuration: ${problem}`).join('\n'))
   }
 }
 

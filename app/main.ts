@@ -2,6 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
 import { buildServer } from './server.js'
+import { runStdio } from './stdio.js'
+
+const FORCE_CLOSE_AFTER_MS = 1_000
 
 function configOrExit(): Config {
   try {
@@ -53,6 +56,9 @@ async function main() {
     app.log.info({ signal, drainMs: config.drainMs, sessions: app.sessions.size }, 'draining')
     const deadline = Date.now() + config.drainMs
     while (app.sessions.size > 0 && Date.now() < deadline) await sleep(100)
+    // Closing ends every stream cleanly; a connection that still lingers after that must not hold the exit
+    // past ECS's stopTimeout.
+    setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()
     await app.close()
     app.log.info('stopped')
     process.exit(0)
@@ -61,4 +67,5 @@ async function main() {
   process.on('SIGINT', (signal) => void stop(signal))
 }
 
-await main()
+if (process.argv.includes('--stdio')) await runStdio(configOrExit())
+else await main()

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 /** JSON-RPC error codes used in HTTP error bodies (the envelope MCP clients already parse). */
@@ -29,6 +29,10 @@ export const tooManyRequests = (retryAfterSeconds: number, what: string) =>
   new HttpError(429, `Too many ${what}; retry in ${retryAfterSeconds} s`, RpcCode.server, { 'retry-after': String(retryAfterSeconds) })
 export const sessionNotFound = () => new HttpError(404, 'Session not found; initialize a new session', RpcCode.sessionNotFound)
 export const invalidRequest = (message: string) => new HttpError(400, message, RpcCode.invalidRequest)
+
+/** The answer for a path that does not exist (or must look as if it did not, like a guarded /metrics). */
+export const notFound = (request: FastifyRequest) =>
+  new HttpError(404, `Not found: ${request.method} ${request.url.split('?')[0].slice(0, 200)} (this server has no OAuth endpoints)`)
 
 export function errorBody(code: number, message: string) {
   return { jsonrpc: '2.0', id: null, error: { code, message } }
@@ -64,7 +68,5 @@ export default fp(async function errors(app: FastifyInstance) {
     request.log.error({ err: error }, 'request failed')
     return sendError(reply, new HttpError(500, 'Internal server error'))
   })
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new HttpError(404, `Not found: ${request.method} ${request.url.split('?')[0]} (this server has no OAuth endpoints)`)),
-  )
+  app.setNotFoundHandler((request, reply) => sendError(reply, notFound(request)))
 })

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Config } from '../config.js'
-import { HttpError } from './errors.js'
+import { notFound } from './errors.js'
 
 /** Every metric the server publishes. Labels never carry a key or a session id. */
 export class Metrics {
@@ -56,7 +56,7 @@ export default fp(async function metrics(app: FastifyInstance, { config }: { con
   const routes = async (scope: FastifyInstance) => {
     scope.get('/metrics', { config: { public: true } }, async (request, reply) => {
       const allowed = config.metricsToken ? hasToken(request, config.metricsToken) : isInternal(request)
-      if (!allowed) throw new HttpError(404, `Not found: GET ${request.url.split('?')[0]}`)
+      if (!allowed) throw notFound(request)
       return reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics())
     })
   }

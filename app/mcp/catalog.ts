@@ -1,5 +1,24 @@
+import type { PromptDefinition } from './define-prompt.js'
+import type { ResourceDefinition } from './define-resource.js'
 import type { ToolDefinition } from './define.js'
+import debugError from './prompts/debug-error.js'
+import reviewCode from './prompts/review-code.js'
+import appConfig from './resources/app-config.js'
+import userProfile from './resources/user-profile.js'
+import add from './tools/add.js'
+import createUserProfile from './tools/create-user-profile.js'
+import getWeather from './tools/get-weather.js'
+import longTask from './tools/long-task.js'
+import readFile from './tools/read-file.js'
+import summarize from './tools/summarize.js'
 import whoami from './tools/whoami.js'
 
-/** Every tool this server offers. Adding a tool: write app/mcp/tools/<name>.ts and add one line here. */
-export const tools: ToolDefinition[] = [whoami] as ToolDefinition[]
+/**
+ * Everything this server offers. Adding a capability: write one file under app/mcp/tools/, resources/ or
+ * prompts/ and add it to the list here.
+ */
+export const tools = [add, getWeather, readFile, createUserProfile, longTask, summarize, whoami] as ToolDefinition[]
+
+export const resources: ResourceDefinition[] = [appConfig, userProfile]
+
+export const prompts = [reviewCode, debugError] as PromptDefinition[]

@@ -5,17 +5,21 @@ import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sd
 import type { Config } from '../config.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
+import type { ClientLog } from './client-log.js'
+import type { ProfileStore } from './profiles.js'
 
 /** Long-lived things the catalog uses, shared by every session of the task. */
 export interface Services {
   config: Config
   metrics: Metrics
+  profiles: ProfileStore
 }
 
 /** Who a session belongs to; built once per session. */
 export interface SessionContext {
   principal: ApiKey
   sessionId: string
+  /** The server's own log (pino); the client never sees it. */
   log: FastifyBaseLogger
   services: Services
 }
@@ -24,4 +28,9 @@ export interface SessionContext {
 export interface RequestContext extends SessionContext {
   server: McpServer
   extra: RequestHandlerExtra<ServerRequest, ServerNotification>
+  /** Log to the client (MCP logging capability), filtered by the level the client set for this session. */
+  clientLog: ClientLog
 }
+
+/** Builds the RequestContext for one request to the named tool, resource or prompt. */
+export type ContextFactory = (extra: RequestContext['extra'], handlerName: string) => RequestContext

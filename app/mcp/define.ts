@@ -2,14 +2,18 @@ import { performance } from 'node:perf_hooks'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
 import type { z } from 'zod'
-import type { RequestContext, SessionContext } from './context.js'
+import type { ContextFactory, RequestContext } from './context.js'
+import { SharedStateUnavailable } from './profiles.js'
 
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   name: string
   title?: string
+  /** What a model reads to decide when and how to call the tool: say what it does, needs and returns. */
   description: string
   inputSchema: Shape
+  /** When given, the result's `structuredContent` is checked against it and clients can rely on its shape. */
+  outputSchema?: z.ZodRawShape
   annotations?: ToolAnnotations
   run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<CallToolResult>
 }
@@ -23,36 +27,44 @@ export function toolError(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] }
 }
 
+/** A successful result carrying `value` both as JSON text (for any client) and as structured content. */
+export function toolJson(value: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
+}
+
 /**
  * Registers a tool on a session's server, wrapped so that every call writes one audit line (never the
  * arguments, which may hold secrets), counts in the metrics, and turns an unexpected exception into a
  * clean `isError` result instead of a stack trace.
  */
-export function registerTool(server: McpServer, session: SessionContext, tool: ToolDefinition) {
-  const { metrics } = session.services
-  server.registerTool(
-    tool.name,
-    { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, annotations: tool.annotations },
-    async (args: Record<string, unknown>, extra) => {
-      const started = performance.now()
-      let outcome = 'ok'
-      try {
-        const result = await tool.run(args as never, { ...session, server, extra })
-        if (result.isError) outcome = extra.signal.aborted ? 'cancelled' : 'error'
-        return result
-      } catch (error) {
-        outcome = extra.signal.aborted ? 'cancelled' : 'failed'
-        session.log.error({ err: error, tool: tool.name }, 'tool failed')
-        return toolError(`Tool ${tool.name} failed unexpectedly`)
-      } finally {
-        const seconds = (performance.now() - started) / 1000
-        metrics.toolCalls.inc({ tool: tool.name, outcome })
-        metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
-        session.log.info(
-          { event: 'tool_call', session: session.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
-          'tool call',
-        )
+export function registerTool(server: McpServer, tool: ToolDefinition, contextFor: ContextFactory) {
+  const { title, description, inputSchema, outputSchema, annotations } = tool
+  server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, extra) => {
+    const context = contextFor(extra, tool.name)
+    const { metrics } = context.services
+    const started = performance.now()
+    let outcome = 'ok'
+    try {
+      const result = await tool.run(args as never, context)
+      if (result.isError) outcome = extra.signal.aborted ? 'cancelled' : 'error'
+      return result
+    } catch (error) {
+      if (error instanceof SharedStateUnavailable) {
+        outcome = 'unavailable'
+        return toolError(error.message)
       }
-    },
-  )
+      outcome = extra.signal.aborted ? 'cancelled' : 'failed'
+      context.log.error({ err: error, tool: tool.name }, 'tool failed')
+      return toolError(`Tool ${tool.name} failed unexpectedly`)
+    } finally {
+      const seconds = (performance.now() - started) / 1000
+      metrics.toolCalls.inc({ tool: tool.name, outcome })
+      metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
+      // The session's logger already names the principal and the session.
+      context.log.info(
+        { event: 'tool_call', tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
+        'tool call',
+      )
+    }
+  })
 }

@@ -6,7 +6,9 @@ export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
-  connection: 'keep-alive',
+  // The stream is the connection's whole life: when it ends the socket goes too, so shutdown never waits
+  // on an idle keep-alive connection left behind by an ended stream.
+  connection: 'close',
 }
 
 /**

@@ -84,8 +84,16 @@ export class Child {
   }
 }
 
+const started = new Set<Child>()
+// A test process that dies before its teardown must not leave servers behind: kill ours by PID on exit.
+process.once('exit', () => {
+  for (const child of started) child.signal('SIGKILL')
+})
+
 export function spawnChild(t: Teardown, command: string, args: string[], env: Record<string, string> = {}): Child {
   const child = new Child(spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }))
+  started.add(child)
+  void child.exited.then(() => started.delete(child))
   t.teardown(() => child.stop(1_000))
   return child
 }
@@ -125,10 +133,16 @@ export async function startRedis(t: Teardown, port?: number): Promise<{ child: C
 }
 
 /**
- * HAProxy as the stand-in for the ALB: round robin over the tasks, `/health` checks, and optionally the
- * ALB's lb_cookie stickiness (an inserted cookie that only cookie-keeping clients send back).
+ * HAProxy as the stand-in for the ALB: round robin over the tasks, health checks, and optionally the
+ * ALB's lb_cookie stickiness (an inserted cookie that only cookie-keeping clients send back). Checking
+ * `/ready` instead of `/health` stands in for ECS deregistering a task before it stops it: no new requests
+ * reach a draining task.
  */
-export async function startHaproxy(t: Teardown, tasks: Task[], { sticky = false } = {}): Promise<{ child: Child; url: string }> {
+export async function startHaproxy(
+  t: Teardown,
+  tasks: Task[],
+  { sticky = false, check = '/health', idleTimeoutMs = 120_000 } = {},
+): Promise<{ child: Child; url: string }> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'haproxy-'))
   const servers = tasks.map((task, index) => `  server t${index} 127.0.0.1:${task.port} check inter 300ms fall 2 rise 1${sticky ? ` cookie t${index}` : ''}`)
@@ -139,15 +153,16 @@ export async function startHaproxy(t: Teardown, tasks: Task[], { sticky = false 
     '  mode http',
     '  option http-no-delay',
     '  timeout connect 2s',
-    '  timeout client 120s',
-    '  timeout server 120s',
+    // Like the ALB's idle timeout: a connection with no bytes either way for this long is cut.
+    `  timeout client ${idleTimeoutMs}ms`,
+    `  timeout server ${idleTimeoutMs}ms`,
     '  timeout tunnel 1h',
     'frontend alb',
     `  bind 127.0.0.1:${port}`,
     '  default_backend tasks',
     'backend tasks',
     '  balance roundrobin',
-    '  option httpchk GET /health',
+    `  option httpchk GET ${check}`,
     ...(sticky ? ['  cookie AWSALB insert indirect nocache'] : []),
     ...servers,
     '',

@@ -56,11 +56,13 @@ export interface ConnectOptions {
   capabilities?: Record<string, unknown>
   /** A fetch of the client's own, e.g. one that keeps cookies. */
   fetch?: typeof fetch
+  /** Extra request headers, e.g. an Origin. */
+  headers?: Record<string, string>
 }
 
 export async function connect(t: Teardown, url: string, key: string, transport: TransportName, options: ConnectOptions = {}) {
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} })
-  const requestInit = { headers: { Authorization: `Bearer ${key}` } }
+  const requestInit = { headers: { Authorization: `Bearer ${key}`, ...options.headers } }
   const clientTransport =
     transport === 'sse'
       ? new SSEClientTransport(new URL(`${url}/sse`), { requestInit, fetch: options.fetch })
@@ -68,6 +70,11 @@ export async function connect(t: Teardown, url: string, key: string, transport: 
   await client.connect(clientTransport)
   t.teardown(() => client.close())
   return client
+}
+
+/** The JSON-RPC error code of an HTTP error answer (every error body is a JSON-RPC error envelope). */
+export async function rpcErrorCode(response: Response): Promise<number> {
+  return ((await response.json()) as { error: { code: number } }).error.code
 }
 
 /** The text of a tool result's first content item, parsed as JSON. */

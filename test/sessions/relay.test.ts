@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { SessionIds } from '../../app/sessions/session-id.js'
-import { ALICE, BOB, TRANSPORTS, connect, resultJson } from '../helpers/server.js'
+import { ALICE, BOB, TRANSPORTS, connect, resultJson, rpcErrorCode } from '../helpers/server.js'
 import { counter, eventually, ownerOf, startHaproxy, startRedis, startTask, type Task } from '../helpers/processes.js'
 
 const CALLS = 30
@@ -90,7 +90,7 @@ t.test('cross-key isolation holds when the request is relayed', async (t) => {
             body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
           })
     t.equal(response.status, 404, `${transport}: another key gets 404 through the relay`)
-    t.equal((await response.json()).error.code, -32001)
+    t.equal(await rpcErrorCode(response), -32001)
     t.match(owner.child.output, /"event":"foreign_session"/, 'the owner logged the security event')
     t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the owner’s session is unharmed')
   }
@@ -118,7 +118,7 @@ t.test('forged, truncated and re-signed session ids: 404 and the owner sees no r
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     })
     t.equal(response.status, 404, `${what}: 404`)
-    t.equal((await response.json()).error.code, -32001, `${what}: session-not-found body`)
+    t.equal(await rpcErrorCode(response), -32001, `${what}: session-not-found body`)
   }
   t.equal(peerLines(), before, 'the owner’s peer port saw none of them')
   const genuine = await fetch(`${other.url}/mcp`, {
@@ -155,4 +155,26 @@ t.test('the per-key rate limit holds across all tasks together (Redis)', async (
   t.equal(statuses.filter((status) => status === 429).length, 12, 'the rest were limited')
   const client = await connect(t, balancer.url, ALICE, 'sse')
   t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'another key is unaffected')
+})
+
+t.test('streamed answers come back through the relay as they happen (progress before the result)', async (t) => {
+  for (const transport of TRANSPORTS) {
+    const client = await connect(t, alb.url, ALICE, transport)
+    const progress: number[] = []
+    let resultArrived = false
+    const call = client
+      .callTool({ name: 'long_task', arguments: { steps: 5, stepMs: 100 } }, undefined, {
+        onprogress: ({ progress: value }) => {
+          if (!resultArrived) progress.push(value)
+        },
+      })
+      .then((result) => {
+        resultArrived = true
+        return result
+      })
+    const result = await call
+    t.notOk(result.isError, `${transport}: the long task finished`)
+    t.ok(progress.length >= 3, `${transport}: progress arrived while the call ran (${progress.join(', ')})`)
+    t.same(progress, [...progress].sort((a, b) => a - b), `${transport}: in order`)
+  }
 })

@@ -1,4 +1,4 @@
-import { defineTool } from '../define.js'
+import { defineTool, toolJson } from '../define.js'
 
 export default defineTool({
   name: 'whoami',
@@ -7,7 +7,6 @@ export default defineTool({
   inputSchema: {},
   annotations: { readOnlyHint: true, idempotentHint: true },
   async run(_args, { principal, sessionId }) {
-    const identity = { principal: principal.name, sessionId }
-    return { content: [{ type: 'text', text: JSON.stringify(identity) }], structuredContent: identity }
+    return toolJson({ principal: principal.name, sessionId })
   },
 })

@@ -1,0 +1,56 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { Variables } from '@modelcontextprotocol/sdk/shared/uriTemplate.js'
+import { ErrorCode, McpError, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js'
+import type { ContextFactory, RequestContext } from './context.js'
+import { SharedStateUnavailable } from './profiles.js'
+
+/** One resource or resource template of the catalog: a file under app/mcp/resources/ exports one of these. */
+export interface ResourceDefinition {
+  name: string
+  title?: string
+  description: string
+  mimeType: string
+  /** A fixed URI such as `config://app`, or an RFC 6570 template such as `users://{user_id}/profile`. */
+  uri: string
+  /** Templates only: the concrete resources this caller may read, for `resources/list`. */
+  list?(context: RequestContext): Promise<Resource[]>
+  /** `variables` holds the template's parts of the URI (empty for a fixed URI). */
+  read(uri: URL, variables: Variables, context: RequestContext): Promise<ReadResourceResult>
+}
+
+export function defineResource(definition: ResourceDefinition): ResourceDefinition {
+  return definition
+}
+
+/** The very answer the SDK gives for a URI nothing serves, so "exists but not yours" cannot be told apart. */
+export function resourceNotFound(uri: URL): McpError {
+  return new McpError(ErrorCode.InvalidParams, `Resource ${uri.href} not found`)
+}
+
+const isTemplate = (uri: string) => /\{[^}]+\}/.test(uri)
+
+/** Registers a resource on a session's server; unexpected failures reach the client without internals. */
+export function registerResource(server: McpServer, resource: ResourceDefinition, contextFor: ContextFactory) {
+  const { name, title, description, mimeType } = resource
+  const read = async (uri: URL, variables: Variables, extra: RequestContext['extra']) => {
+    const context = contextFor(extra, name)
+    try {
+      return await resource.read(uri, variables, context)
+    } catch (error) {
+      if (error instanceof McpError) throw error
+      if (error instanceof SharedStateUnavailable) throw new McpError(ErrorCode.InternalError, error.message)
+      context.log.error({ err: error, resource: name }, 'resource read failed')
+      throw new McpError(ErrorCode.InternalError, `Resource ${name} could not be read`)
+    }
+  }
+  const metadata = { title, description, mimeType }
+  if (!isTemplate(resource.uri)) {
+    server.registerResource(name, resource.uri, metadata, (uri, extra) => read(uri, {}, extra))
+    return
+  }
+  const list = resource.list
+  const template = new ResourceTemplate(resource.uri, {
+    list: list && (async (extra) => ({ resources: await list(contextFor(extra, name)) })),
+  })
+  server.registerResource(name, template, metadata, read)
+}

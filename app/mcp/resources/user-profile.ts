@@ -1,0 +1,21 @@
+import { defineResource, resourceNotFound } from '../define-resource.js'
+
+export const profileUri = (id: string) => `users://${encodeURIComponent(id)}/profile`
+
+export default defineResource({
+  name: 'user-profile',
+  title: 'User profile',
+  description: 'A user profile created with the create_user_profile tool. Only profiles created with the same API key can be read.',
+  mimeType: 'application/json',
+  uri: 'users://{user_id}/profile',
+  async list({ principal, services }) {
+    const profiles = await services.profiles.list(principal.name)
+    return profiles.map((profile) => ({ uri: profileUri(profile.id), name: `${profile.name}'s profile`, mimeType: 'application/json' }))
+  },
+  async read(uri, { user_id }, { principal, services }) {
+    // Another key's profile answers exactly like one that never existed.
+    const profile = typeof user_id === 'string' ? await services.profiles.get(principal.name, decodeURIComponent(user_id)) : undefined
+    if (!profile) throw resourceNotFound(uri)
+    return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(profile) }] }
+  },
+})

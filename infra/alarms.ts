@@ -1,0 +1,63 @@
+// CloudWatch alarms on what ops must act on, all notifying one SNS topic (and the configured e-mail address):
+// unhealthy targets, 5xx answers (from the tasks and from the ALB itself), CPU and memory pressure, and a task
+// whose open sessions near its cap (new sessions get 503 there).
+import * as aws from '@pulumi/aws'
+import * as pulumi from '@pulumi/pulumi'
+import type { InfraConfig } from './config'
+import { HTTP_5XX_PERIOD_SECONDS, METRIC_PERIOD_SECONDS, OPEN_SESSIONS_METRIC, openSessionsDimensions, sessionsAlarmThreshold } from './metrics'
+
+export interface AlarmsArgs {
+  config: InfraConfig
+  label: string
+  clusterName: pulumi.Input<string>
+  serviceName: pulumi.Input<string>
+  loadBalancerArnSuffix: pulumi.Input<string>
+  targetGroupArnSuffix: pulumi.Input<string>
+}
+
+type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription'>
+
+export class Alarms extends pulumi.ComponentResource {
+  readonly topic: aws.sns.Topic
+  readonly alarms: aws.cloudwatch.MetricAlarm[]
+
+  constructor(name: string, args: AlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('mcp:infra:Alarms', name, {}, opts)
+    const { config } = args
+    this.topic = new aws.sns.Topic(name, {}, { parent: this })
+    if (config.alarmEmail) {
+      new aws.sns.TopicSubscription(name, { topic: this.topic.arn, protocol: 'email', endpoint: config.alarmEmail }, { parent: this })
+    }
+    const service = { ClusterName: args.clusterName, ServiceName: args.serviceName }
+    const loadBalancer = { LoadBalancer: args.loadBalancerArnSuffix }
+    const targets = { ...loadBalancer, TargetGroup: args.targetGroupArnSuffix }
+    const specs: Record<string, AlarmSpec> = {
+      'unhealthy-hosts': { namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', statistic: 'Maximum', threshold: 0, dimensions: targets, evaluationPeriods: 3, alarmDescription: 'a task fails its /health check' },
+      'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'tasks answer 5xx' },
+      'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
+      cpu: { namespace: 'AWS/ECS', metricName: 'CPUUtilization', statistic: 'Average', threshold: config.cpuAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service CPU stays high' },
+      memory: { namespace: 'AWS/ECS', metricName: 'MemoryUtilization', statistic: 'Average', threshold: config.memoryAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service memory stays high' },
+      'sessions-near-cap': {
+        namespace: config.emfNamespace,
+        metricName: OPEN_SESSIONS_METRIC,
+        statistic: 'Maximum',
+        threshold: sessionsAlarmThreshold(config),
+        dimensions: openSessionsDimensions(args.label),
+        evaluationPeriods: 2,
+        alarmDescription: `a task nears its cap of ${config.maxSessionsPerTask} open sessions`,
+      },
+    }
+    this.alarms = Object.entries(specs).map(([suffix, spec]) =>
+      new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
+        comparisonOperator: 'GreaterThanThreshold',
+        period: METRIC_PERIOD_SECONDS,
+        evaluationPeriods: 3,
+        treatMissingData: 'notBreaching',
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+        ...spec,
+      }, { parent: this }),
+    )
+    this.registerOutputs({ topicArn: this.topic.arn })
+  }
+}

@@ -1,0 +1,112 @@
+// Stack configuration: every tunable of the deployment, read from `Pulumi.<stack>.yaml` (namespace = project
+// name), given its default and validated with zod before any resource is declared, so a bad value stops
+// `pulumi up` with one line per problem instead of failing half-way through a deployment.
+import * as pulumi from '@pulumi/pulumi'
+import { z } from 'zod'
+
+// The only retention periods CloudWatch Logs accepts.
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const
+
+// Fargate's valid memory (MiB) for each task CPU size.
+const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }> = {
+  256: { min: 512, max: 2048, step: 512 },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+}
+
+const port = z.int().min(1024).max(65535)
+const percent = z.number().gt(0).max(100)
+
+export const configSchema = z
+  .strictObject({
+    // network
+    vpcCidr: z.cidrv4().default('10.0.0.0/16'),
+    availabilityZones: z.int().min(2).max(6).default(2),
+    natGateways: z.enum(['single', 'onePerAz', 'none']).default('single'),
+    vpcEndpoints: z.boolean().default(false),
+    allowedCidrs: z.array(z.cidrv4()).min(1).default(['0.0.0.0/0']),
+    // load balancer
+    certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, 'an ACM certificate ARN').optional(),
+    domainName: z.string().regex(/^[a-z0-9.-]+$/i, 'a host name').optional(),
+    sslPolicy: z.string().default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
+    idleTimeoutSeconds: z.int().min(1).max(4000).default(60),
+    deregistrationDelaySeconds: z.int().min(0).max(3600).default(30),
+    // task
+    cpu: z.literal([256, 512, 1024, 2048, 4096]).default(512),
+    memory: z.int().default(1024),
+    cpuArchitecture: z.enum(['X86_64', 'ARM64']).default('X86_64'),
+    desiredCount: z.int().min(1).default(2),
+    minTasks: z.int().min(1).default(2),
+    maxTasks: z.int().min(1).default(10),
+    containerPort: port.default(3000),
+    peerPort: port.default(3001),
+    basePath: z.string().regex(/^(\/[\w.~-]+)*$/, 'empty or like /team-a').default(''),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    allowedOrigins: z.array(z.url()).default([]),
+    heartbeatMs: z.int().min(1000).default(15_000),
+    drainMs: z.int().min(0).default(30_000),
+    stopTimeoutSeconds: z.int().min(2).max(120).default(45),
+    maxSessionsPerTask: z.int().min(1).default(1000),
+    maxSessionsPerKey: z.int().min(1).default(100),
+    logRetentionDays: z.literal(LOG_RETENTION_DAYS).default(30),
+    emfNamespace: z.string().min(1).default('MCP/Server'),
+    // scaling, alarms and dashboard
+    cpuTargetPercent: percent.default(60),
+    sessionsTargetPerTask: z.int().min(1).default(600),
+    cpuAlarmPercent: percent.default(85),
+    memoryAlarmPercent: percent.default(85),
+    sessionsAlarmPercent: percent.default(80),
+    http5xxAlarmCount: z.int().min(1).default(10),
+    alarmEmail: z.email().optional(),
+    dashboardEnabled: z.boolean().default(true),
+    // cache
+    cacheEnabled: z.boolean().default(false),
+    cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),
+    cacheNodeType: z.string().default('cache.t4g.micro'),
+    cacheNodes: z.int().min(1).max(6).default(1),
+  })
+  .superRefine((c, ctx) => {
+    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
+    const memory = FARGATE_MEMORY[c.cpu]
+    if (memory && (c.memory < memory.min || c.memory > memory.max || c.memory % memory.step !== 0)) {
+      fail('memory', `Fargate cpu ${c.cpu} takes memory ${memory.min}..${memory.max} in steps of ${memory.step}`)
+    }
+    // Draining (design §4): ECS must not kill the task before the app has drained and closed its streams,
+    // and the ALB must keep routing a deregistered task's open requests for the whole drain.
+    if (c.stopTimeoutSeconds * 1000 <= c.drainMs) fail('stopTimeoutSeconds', 'must exceed drainMs')
+    if (c.deregistrationDelaySeconds * 1000 < c.drainMs) fail('deregistrationDelaySeconds', 'must be at least drainMs')
+    if (c.deregistrationDelaySeconds > c.stopTimeoutSeconds) fail('deregistrationDelaySeconds', 'must not exceed stopTimeoutSeconds')
+    // Two heartbeats fit in one idle period, so one lost ping does not cut an idle stream.
+    if (c.idleTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('idleTimeoutSeconds', 'must exceed 2 × heartbeatMs')
+    if (c.minTasks > c.desiredCount || c.desiredCount > c.maxTasks) fail('desiredCount', 'must lie in minTasks..maxTasks')
+    if (c.sessionsTargetPerTask >= c.maxSessionsPerTask) fail('sessionsTargetPerTask', 'must be below maxSessionsPerTask')
+    if (c.peerPort === c.containerPort) fail('peerPort', 'must differ from containerPort')
+    if (c.natGateways === 'none' && !c.vpcEndpoints) fail('vpcEndpoints', 'tasks without NAT need VPC endpoints to pull images')
+  })
+
+export type InfraConfig = z.infer<typeof configSchema>
+
+// Pulumi hands every value over as a string (objects and lists JSON-encoded); JSON decoding restores numbers,
+// booleans and lists, and a value that is no JSON is a plain string.
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value)
+  } catch {
+    return value
+  }
+}
+
+export function parseConfig(values: Record<string, string>): InfraConfig {
+  const result = configSchema.safeParse(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, decode(value)])))
+  if (!result.success) throw new pulumi.RunError(`invalid stack configuration:\n${z.prettifyError(result.error)}`)
+  return result.data
+}
+
+/** The project's keys of the stack configuration (`<project>:<key>`), validated. */
+export function loadConfig(): InfraConfig {
+  const prefix = `${pulumi.getProject()}:`
+  const own = Object.entries(pulumi.runtime.allConfig()).filter(([key]) => key.startsWith(prefix))
+  return parseConfig(Object.fromEntries(own.map(([key, value]) => [key.slice(prefix.length), value])))
+}

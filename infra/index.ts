@@ -1,0 +1,80 @@
+// Entry of the Pulumi program (`main: infra/` in Pulumi.yaml): the MCP server on ECS Fargate behind an ALB.
+// Each concern is one component; this file only wires their outputs together. Stack outputs are the exports.
+import * as pulumi from '@pulumi/pulumi'
+import { Alarms } from './alarms'
+import { Autoscaling } from './autoscaling'
+import { Cache } from './cache'
+import { loadConfig } from './config'
+import { inspectorCli, inspectorUi, readKeyCommand } from './connect'
+import { Dashboard } from './dashboard'
+import { ContainerImage } from './image'
+import { LoadBalancer } from './load-balancer'
+import { Network } from './network'
+import { AppSecrets } from './secrets'
+import { SecurityGroups } from './security-groups'
+import { AppService } from './service'
+import { VpcEndpoints } from './vpc-endpoints'
+
+const config = loadConfig()
+const label = `${pulumi.getProject()}-${pulumi.getStack()}`
+
+const network = new Network('mcp', config)
+const securityGroups = new SecurityGroups('mcp', { config, vpcId: network.vpcId })
+if (config.vpcEndpoints) {
+  new VpcEndpoints('mcp-endpoints', { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, routeTableIds: network.routeTableIds, taskSecurityGroupId: securityGroups.task.id })
+}
+const cache = config.cacheEnabled
+  ? new Cache('mcp-cache', { config, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, taskSecurityGroupId: securityGroups.task.id })
+  : undefined
+const secrets = new AppSecrets('mcp')
+const image = new ContainerImage('mcp', config)
+const loadBalancer = new LoadBalancer('mcp', { config, vpcId: network.vpcId, publicSubnetIds: network.publicSubnetIds, securityGroupId: securityGroups.loadBalancer.id })
+const app = new AppService('mcp', {
+  config,
+  label,
+  imageUri: image.imageUri,
+  repositoryArn: image.repository.arn,
+  privateSubnetIds: network.privateSubnetIds,
+  securityGroupId: securityGroups.task.id,
+  targetGroupArn: loadBalancer.targetGroup.arn,
+  publicUrl: loadBalancer.url,
+  apiKeysSecretArn: secrets.apiKeys.arn,
+  sessionSecretArn: secrets.sessionSecret.arn,
+  redisUrl: cache?.url,
+  startAfter: [secrets, ...loadBalancer.listeners],
+})
+new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
+const alarms = new Alarms('mcp', {
+  config,
+  label,
+  clusterName: app.cluster.name,
+  serviceName: app.service.name,
+  loadBalancerArnSuffix: loadBalancer.loadBalancer.arnSuffix,
+  targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
+})
+const dashboard = config.dashboardEnabled
+  ? new Dashboard('mcp', {
+    config,
+    label,
+    cluster: app.cluster,
+    service: app.service,
+    loadBalancer: loadBalancer.loadBalancer,
+    targetGroup: loadBalancer.targetGroup,
+    alarms: alarms.alarms,
+  })
+  : undefined
+
+export const url = loadBalancer.url
+export const sseUrl = pulumi.interpolate`${url}/sse`
+export const streamableHttpUrl = pulumi.interpolate`${url}/mcp`
+export const apiKeysSecretArn = secrets.apiKeys.arn
+export const apiKeyCommand = readKeyCommand(apiKeysSecretArn)
+export const inspectorCommand = url.apply(inspectorCli)
+export const inspectorUiCommand = url.apply(inspectorUi)
+export const logGroupName = app.logGroup.name
+export const clusterName = app.cluster.name
+export const serviceName = app.service.name
+export const alarmTopicArn = alarms.topic.arn
+export const dashboardName = dashboard?.dashboardName
+export const dashboardUrl = dashboard?.url
+export const redisUrl = cache?.url

@@ -1,0 +1,41 @@
+// Two IAM roles, each with only what it needs. The execution role is ECS's own (pull this image, write this
+// log group, read these two secrets at start-up); the task role is the app's and holds no permissions, since
+// the app calls no AWS API (its metrics leave through stdout as embedded metric format).
+import * as aws from '@pulumi/aws'
+import * as pulumi from '@pulumi/pulumi'
+
+export interface TaskRolesArgs {
+  repositoryArn: pulumi.Input<string>
+  logGroupArn: pulumi.Input<string>
+  secretArns: pulumi.Input<string>[]
+}
+
+const ECS_TASKS_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+})
+
+export class TaskRoles extends pulumi.ComponentResource {
+  readonly execution: aws.iam.Role
+  readonly task: aws.iam.Role
+
+  constructor(name: string, args: TaskRolesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('mcp:infra:TaskRoles', name, {}, opts)
+    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
+    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'MCP app: no AWS permissions' }, { parent: this })
+    new aws.iam.RolePolicy(`${name}-execution`, {
+      role: this.execution.id,
+      policy: pulumi.jsonStringify({
+        Version: '2012-10-17',
+        Statement: [
+          // GetAuthorizationToken has no resource-level permissions; everything else is scoped.
+          { Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+          { Effect: 'Allow', Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], Resource: args.repositoryArn },
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: pulumi.interpolate`${args.logGroupArn}:*` },
+          { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: args.secretArns },
+        ],
+      }),
+    }, { parent: this })
+    this.registerOutputs({ executionRoleArn: this.execution.arn, taskRoleArn: this.task.arn })
+  }
+}

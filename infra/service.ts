@@ -1,0 +1,86 @@
+// The ECS side: a cluster with Container Insights, the app's log group, its task definition and the Fargate
+// service in the private subnets behind the load balancer's target group.
+import * as aws from '@pulumi/aws'
+import * as pulumi from '@pulumi/pulumi'
+import type { InfraConfig } from './config'
+import { CONTAINER_NAME, SCRATCH_VOLUME, containerDefinition } from './container'
+import { TaskRoles } from './roles'
+
+export interface AppServiceArgs {
+  config: InfraConfig
+  /** Task family and the ServiceName dimension of the app's own metrics. */
+  label: string
+  imageUri: pulumi.Input<string>
+  repositoryArn: pulumi.Input<string>
+  privateSubnetIds: pulumi.Input<string[]>
+  securityGroupId: pulumi.Input<string>
+  targetGroupArn: pulumi.Input<string>
+  publicUrl: pulumi.Input<string>
+  apiKeysSecretArn: pulumi.Input<string>
+  sessionSecretArn: pulumi.Input<string>
+  redisUrl?: pulumi.Input<string>
+  /** What must exist before tasks start: listeners (a service needs its target group attached) and secret values. */
+  startAfter: pulumi.Resource[]
+}
+
+export class AppService extends pulumi.ComponentResource {
+  readonly cluster: aws.ecs.Cluster
+  readonly logGroup: aws.cloudwatch.LogGroup
+  readonly roles: TaskRoles
+  readonly taskDefinition: aws.ecs.TaskDefinition
+  readonly service: aws.ecs.Service
+
+  constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('mcp:infra:AppService', name, {}, opts)
+    const { config } = args
+    const child = { parent: this }
+    this.cluster = new aws.ecs.Cluster(name, { settings: [{ name: 'containerInsights', value: 'enabled' }] }, child)
+    this.logGroup = new aws.cloudwatch.LogGroup(name, { retentionInDays: config.logRetentionDays }, child)
+    this.roles = new TaskRoles(name, {
+      repositoryArn: args.repositoryArn,
+      logGroupArn: this.logGroup.arn,
+      secretArns: [args.apiKeysSecretArn, args.sessionSecretArn],
+    }, child)
+    this.taskDefinition = this.defineTask(name, args)
+    this.service = new aws.ecs.Service(name, {
+      cluster: this.cluster.arn,
+      taskDefinition: this.taskDefinition.arn,
+      launchType: 'FARGATE',
+      desiredCount: config.desiredCount,
+      networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
+      loadBalancers: [{ targetGroupArn: args.targetGroupArn, containerName: CONTAINER_NAME, containerPort: config.containerPort }],
+      healthCheckGracePeriodSeconds: 60,
+      // A deployment starts the new tasks before it stops any old one: capacity never drops and every
+      // old task drains its sessions (design §4) while the new ones already take new sessions.
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      propagateTags: 'SERVICE',
+      enableEcsManagedTags: true,
+      waitForSteadyState: true,
+    }, { parent: this, dependsOn: args.startAfter, ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
+    this.registerOutputs({ serviceName: this.service.name, logGroupName: this.logGroup.name })
+  }
+
+  private defineTask(name: string, args: AppServiceArgs): aws.ecs.TaskDefinition {
+    const { config } = args
+    const region = aws.getRegionOutput({}, { parent: this }).region
+    const definition = pulumi
+      .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrl])
+      .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrl]) =>
+        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrl })]),
+      )
+    return new aws.ecs.TaskDefinition(name, {
+      family: args.label,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: String(config.cpu),
+      memory: String(config.memory),
+      runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: config.cpuArchitecture },
+      executionRoleArn: this.roles.execution.arn,
+      taskRoleArn: this.roles.task.arn,
+      volumes: [{ name: SCRATCH_VOLUME }],
+      containerDefinitions: definition,
+    }, { parent: this })
+  }
+}

@@ -1,0 +1,127 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { ConfigError, loadConfig } from '../app/config.js'
+import { findKey } from '../app/keys.js'
+
+const KEYS = 'alice:alice-secret-0123456789'
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  throw new Error('the configuration was accepted')
+}
+
+t.test('defaults match the README settings table', async (t) => {
+  const config = loadConfig({ MCP_API_KEYS: KEYS })
+  t.match(config, {
+    production: false,
+    port: 3000,
+    host: '0.0.0.0',
+    logLevel: 'info',
+    basePath: '',
+    allowedOrigins: [],
+    heartbeatMs: 15_000,
+    maxBodyBytes: 1_048_576,
+    rateLimitPerMin: 1_200,
+    authFailuresPerMin: 60,
+    maxSessions: 1_000,
+    maxSessionsPerKey: 100,
+    sessionIdleMs: 1_800_000,
+    drainMs: 30_000,
+    maxStreamBufferBytes: 1_048_576,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 65_000,
+    trustProxy: false,
+  })
+  t.equal(config.metricsToken, undefined)
+  t.equal(config.sessionSecret, undefined)
+})
+
+t.test('values are read and normalised', async (t) => {
+  const config = loadConfig({
+    MCP_API_KEYS: KEYS,
+    PORT: '8080',
+    MCP_BASE_PATH: '/team-a/',
+    MCP_ALLOWED_ORIGINS: ' https://a.example , https://b.example ,',
+    MCP_TRUST_PROXY: '10.0.0.0/8',
+    MCP_HEARTBEAT_MS: '2500',
+    NODE_ENV: 'production',
+  })
+  t.match(config, { port: 8080, basePath: '/team-a', allowedOrigins: ['https://a.example', 'https://b.example'], trustProxy: '10.0.0.0/8', heartbeatMs: 2500, production: true })
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: 'true' }).trustProxy, true)
+})
+
+t.test('each bad value stops start-up with a line naming its variable', async (t) => {
+  const bad: [string, string][] = [
+    ['MCP_HEARTBEAT_MS', 'abc'],
+    ['MCP_HEARTBEAT_MS', '50'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['LOG_LEVEL', 'loud'],
+    ['MCP_BASE_PATH', 'team-a'],
+    ['MCP_BASE_PATH', '/team a'],
+    ['MCP_MAX_SESSIONS', '0'],
+    ['MCP_MAX_BODY_BYTES', '1.5'],
+    ['MCP_SESSION_IDLE_MS', 'soon'],
+    ['MCP_METRICS_TOKEN', 'short'],
+    ['MCP_SESSION_SECRET', 'too-short'],
+    ['MCP_PUBLIC_URL', 'not a url'],
+  ]
+  for (const [name, value] of bad) {
+    const problems = problemsOf({ MCP_API_KEYS: KEYS, [name]: value })
+    t.equal(problems.length, 1, `${name}=${value}: one problem`)
+    t.match(problems[0], new RegExp(`^${name}: \\S`), `${name}=${value}: names the variable`)
+  }
+})
+
+t.test('several bad values are all reported, one line each, and the message is readable', async (t) => {
+  let error: unknown
+  try {
+    loadConfig({ MCP_API_KEYS: KEYS, PORT: 'x', MCP_DRAIN_MS: '-5', LOG_LEVEL: 'chatty' })
+  } catch (caught) {
+    error = caught
+  }
+  t.ok(error instanceof ConfigError)
+  const { problems, message } = error as ConfigError
+  t.same(problems.map((problem) => problem.split(':')[0]).sort(), ['LOG_LEVEL', 'MCP_DRAIN_MS', 'PORT'])
+  t.equal(message.split('\n').length, 4, 'a heading and one line per problem')
+})
+
+t.test('secrets in bad values never appear in the error', async (t) => {
+  const secrets = ['tiny-secret', 'shortmetric', 'session-secret-tooshort']
+  const problems = [
+    ...problemsOf({ MCP_API_KEYS: `alice:${secrets[0]}` }),
+    ...problemsOf({ MCP_API_KEYS: KEYS, MCP_METRICS_TOKEN: secrets[1] }),
+    ...problemsOf({ MCP_API_KEYS: KEYS, MCP_SESSION_SECRET: secrets[2] }),
+  ]
+  t.equal(problems.length, 3)
+  for (const secret of secrets) t.notOk(problems.join('\n').includes(secret), 'secret absent')
+})
+
+t.test('NODE_ENV=production without keys refuses to start, naming MCP_API_KEYS', async (t) => {
+  const problems = problemsOf({ NODE_ENV: 'production' })
+  t.equal(problems.length, 1)
+  t.match(problems[0], /^MCP_API_KEYS: .*production/)
+  t.match(problemsOf({ NODE_ENV: 'production', MCP_API_KEYS: ' , ' })[0], /^MCP_API_KEYS:/, 'blank entries are no keys')
+  t.same(loadConfig({}).keys, [], 'outside production no keys is allowed (main.ts then makes a development key)')
+})
+
+t.test('MCP_API_KEYS_FILE: entries one per line with comments; an unreadable file names the variable', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-'))
+  const file = join(dir, 'keys')
+  writeFileSync(file, '# team keys\nalice:alice-secret-0123456789\n\nbob:bob-secret-0123456789abc:tools=whoami\n')
+  const config = loadConfig({ MCP_API_KEYS_FILE: file, NODE_ENV: 'production' })
+  t.same(config.keys.map((key) => key.name), ['alice', 'bob'])
+  t.equal(findKey(config.keys, 'bob-secret-0123456789abc')?.name, 'bob')
+  const problems = problemsOf({ MCP_API_KEYS_FILE: join(dir, 'missing') })
+  t.match(problems, [/^MCP_API_KEYS_FILE: cannot read the file \(ENOENT\)$/])
+  writeFileSync(file, 'alice:short\n')
+  t.match(problemsOf({ MCP_API_KEYS_FILE: file }), [/^MCP_API_KEYS_FILE: /])
+})

@@ -1,0 +1,45 @@
+import t from 'tap'
+import { ALICE, TRANSPORTS, connect, resultJson, startServer } from '../helpers/server.js'
+import { PING, bearer, expectError, nothingLeaked, postJson, request, stillServes } from '../helpers/http.js'
+
+const ALLOWED = 'https://console.example.com'
+
+t.test('403 for an Origin that is not allowed, on every route that takes a key', async (t) => {
+  const server = await startServer(t, { MCP_ALLOWED_ORIGINS: ALLOWED })
+  for (const origin of ['https://evil.example', 'null', `${ALLOWED}.evil.example`, 'http://console.example.com']) {
+    const headers = { ...bearer(ALICE), origin }
+    await expectError(t, await request(`${server.url}/sse`, { headers }), 403)
+    await expectError(t, await postJson(`${server.url}/mcp`, PING, headers), 403)
+    await expectError(t, await postJson(`${server.url}/messages?sessionId=x`, PING, headers), 403)
+  }
+  t.match(server.logs.text, /"event":"origin_refused"/, 'refusals are logged')
+  await stillServes(t, server)
+  await nothingLeaked(t, server)
+})
+
+t.test('Origin is checked before the key: a disallowed Origin gets 403 with or without a key', async (t) => {
+  const server = await startServer(t)
+  await expectError(t, await request(`${server.url}/sse`, { headers: { origin: 'https://evil.example' } }), 403)
+  await expectError(t, await request(`${server.url}/sse`, { headers: { ...bearer(ALICE), origin: 'https://evil.example' } }), 403)
+})
+
+for (const transport of TRANSPORTS) {
+  t.test(`an allowed Origin passes and so does no Origin (${transport})`, async (t) => {
+    const server = await startServer(t, { MCP_ALLOWED_ORIGINS: `https://other.example, ${ALLOWED}` })
+    const browser = await connect(t, server.url, ALICE, transport, { headers: { Origin: ALLOWED } })
+    t.equal(resultJson(await browser.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'allowed Origin served')
+    const cli = await connect(t, server.url, ALICE, transport)
+    t.equal(resultJson(await cli.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'no Origin served')
+    await t.rejects(connect(t, server.url, ALICE, transport, { headers: { Origin: 'https://evil.example' } }), 'the same client with a foreign Origin is refused')
+    await nothingLeaked(t, server, 2)
+  })
+}
+
+t.test('security headers are set on answers, including error answers', async (t) => {
+  const server = await startServer(t)
+  for (const response of [await request(`${server.url}/health`), await request(`${server.url}/sse`)]) {
+    t.equal(response.headers.get('x-content-type-options'), 'nosniff')
+    t.ok(response.headers.get('content-security-policy'), 'a content security policy')
+    await response.body?.cancel()
+  }
+})

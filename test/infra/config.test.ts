@@ -1,0 +1,54 @@
+// The stack configuration loader: defaults, the dev stack file, the README table, and every rule that stops
+// a deployment that could not keep sessions alive.
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import infraConfig from '../../infra/config.js'
+import { DEV_STACK_FILE, PROJECT, devStackConfig } from './program.js'
+
+// infra/ is CommonJS (Pulumi runs it with ts-node); from ESM its exports arrive as the default export.
+const { configSchema, parseConfig } = infraConfig
+const KEYS = Object.keys(configSchema.shape)
+const devOwnKeys = Object.fromEntries(Object.entries(devStackConfig()).filter(([key]) => key.startsWith(`${PROJECT}:`)).map(([key, value]) => [key.slice(PROJECT.length + 1), value]))
+
+t.test('Pulumi.dev.yaml is valid and spells out exactly the defaults', async (t) => {
+  t.same(parseConfig(devOwnKeys), parseConfig({}))
+})
+
+t.test('Pulumi.dev.yaml names every key, setting it or showing it commented out', async (t) => {
+  const text = readFileSync(DEV_STACK_FILE, 'utf8')
+  for (const key of KEYS) t.ok(key in devOwnKeys || text.includes(`# ${PROJECT}:${key}:`), key)
+})
+
+t.test('the README "Deploy (ops)" section documents every key', async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(readme.indexOf('## Deploy (ops)'))
+  t.ok(readme.includes('## Deploy (ops)'))
+  for (const key of KEYS) t.ok(section.includes(`| \`${key}\` |`), key)
+})
+
+const broken: [string, Record<string, string>, string][] = [
+  ['stopTimeout not above the drain', { drainMs: '45000', stopTimeoutSeconds: '45', deregistrationDelaySeconds: '45' }, 'stopTimeoutSeconds'],
+  ['deregistration shorter than the drain', { deregistrationDelaySeconds: '20' }, 'deregistrationDelaySeconds'],
+  ['deregistration longer than stopTimeout', { deregistrationDelaySeconds: '50' }, 'deregistrationDelaySeconds'],
+  ['stopTimeout over the ECS maximum', { stopTimeoutSeconds: '121' }, 'stopTimeoutSeconds'],
+  ['idle timeout not above two heartbeats', { idleTimeoutSeconds: '30' }, 'idleTimeoutSeconds'],
+  ['memory Fargate does not offer with that CPU', { cpu: '512', memory: '512' }, 'memory'],
+  ['no NAT and no VPC endpoints', { natGateways: 'none' }, 'vpcEndpoints'],
+  ['scaling target at the session cap', { sessionsTargetPerTask: '1000' }, 'sessionsTargetPerTask'],
+  ['desired count outside min..max', { desiredCount: '11' }, 'desiredCount'],
+  ['peer port on the app port', { peerPort: '3000' }, 'peerPort'],
+  ['a retention CloudWatch does not offer', { logRetentionDays: '10' }, 'logRetentionDays'],
+  ['a misspelt key', { drainMS: '30000' }, 'drainMS'],
+  ['a number that is not one', { heartbeatMs: 'fast' }, 'heartbeatMs'],
+  ['a certificate that is no ACM ARN', { certificateArn: 'my-cert' }, 'certificateArn'],
+]
+for (const [what, values, key] of broken) {
+  t.test(`rejects ${what}, naming ${key}`, async (t) => {
+    t.throws(() => parseConfig(values), { message: new RegExp(`invalid stack configuration[\\s\\S]*${key}`) })
+  })
+}
+
+t.test('values arrive as Pulumi passes them: numbers, booleans and lists JSON-encoded, strings as they are', async (t) => {
+  const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com' })
+  t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com' })
+})

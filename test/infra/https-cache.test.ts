@@ -1,0 +1,72 @@
+// A production-shaped stack under Pulumi mocks: HTTPS with a certificate and a DNS name, a base path,
+// ElastiCache, no NAT (VPC endpoints instead), restricted client CIDRs and an alarm e-mail address.
+import t from 'tap'
+import { EGRESS_RULE, INGRESS_RULE, MOCK_VPC, SECURITY_GROUP, appContainer, runProgram } from './program.js'
+
+const CERTIFICATE = 'arn:aws:acm:us-east-1:123456789012:certificate/abc'
+const run = await runProgram({
+  certificateArn: CERTIFICATE,
+  domainName: 'mcp.example.com',
+  basePath: '/team-a',
+  allowedCidrs: JSON.stringify(['203.0.113.0/24']),
+  cacheEnabled: 'true',
+  cacheNodes: '2',
+  natGateways: 'none',
+  vpcEndpoints: 'true',
+  alarmEmail: 'ops@example.com',
+})
+const { env } = appContainer(run)
+const taskSecurityGroup = run.one(SECURITY_GROUP, 'mcp-task')
+const targetGroupArn = 'arn:aws:mock:us-east-1:123456789012:lb/targetGroup/mcp'
+
+t.test('HTTPS serves with the certificate; plain HTTP only redirects to it', async (t) => {
+  const listeners = Object.fromEntries(run.ofType('aws:lb/listener:Listener').map((listener) => [listener.inputs.port, listener.inputs]))
+  t.same(Object.keys(listeners).sort(), ['443', '80'])
+  t.match(listeners[443], { protocol: 'HTTPS', certificateArn: CERTIFICATE, sslPolicy: /TLS13/, defaultActions: [{ type: 'forward', targetGroupArn }] })
+  t.match(listeners[80], { protocol: 'HTTP', defaultActions: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }] })
+  t.notOk(listeners[80].defaultActions[0].targetGroupArn, 'nothing is served over plain HTTP')
+})
+
+t.test('the ALB admits only the configured CIDRs, on 80 and 443', async (t) => {
+  const albSecurityGroup = run.one(SECURITY_GROUP, 'mcp-alb')
+  const ingress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === albSecurityGroup.id)
+  t.same(ingress.map((rule) => [rule.inputs.cidrIpv4, rule.inputs.fromPort]).sort(), [['203.0.113.0/24', 443], ['203.0.113.0/24', 80]])
+})
+
+t.test('the base path and DNS name shape the URL, the health check and the Inspector command', async (t) => {
+  t.equal(run.outputs.url, 'https://mcp.example.com/team-a')
+  t.equal(env.MCP_PUBLIC_URL, run.outputs.url)
+  t.equal(env.MCP_BASE_PATH, '/team-a')
+  t.equal(run.one('aws:lb/targetGroup:TargetGroup').inputs.healthCheck.path, '/team-a/health')
+  t.equal(run.outputs.inspectorCommand, 'npx @modelcontextprotocol/inspector@2.12.0 --cli https://mcp.example.com/team-a/sse --transport sse --header "Authorization: Bearer <key>"')
+})
+
+t.test('the cache is reachable only from the tasks, over TLS, and its URL reaches the app as REDIS_URL', async (t) => {
+  const cache = run.one('aws:elasticache/replicationGroup:ReplicationGroup')
+  const cacheSecurityGroup = run.one(SECURITY_GROUP, 'mcp-cache')
+  t.same(cache.inputs.securityGroupIds, [cacheSecurityGroup.id])
+  const ingress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === cacheSecurityGroup.id)
+  t.same(ingress.map((rule) => rule.inputs), [{ securityGroupId: cacheSecurityGroup.id, referencedSecurityGroupId: taskSecurityGroup.id, ipProtocol: 'tcp', fromPort: 6379, toPort: 6379, description: 'from tasks only' }])
+  const taskToCache = run.ofType(EGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === taskSecurityGroup.id && rule.inputs.referencedSecurityGroupId === cacheSecurityGroup.id)
+  t.equal(taskToCache.length, 1, 'tasks may open connections to the cache')
+  t.same(run.one('aws:elasticache/subnetGroup:SubnetGroup').inputs.subnetIds, MOCK_VPC.privateSubnetIds)
+  t.match(cache.inputs, { transitEncryptionEnabled: true, atRestEncryptionEnabled: true, numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: true })
+  t.equal(env.REDIS_URL, `rediss://master.${cache.name}.cache.amazonaws.com:6379`)
+  t.equal(run.outputs.redisUrl, env.REDIS_URL)
+})
+
+t.test('without NAT gateways, VPC endpoints let the tasks pull images, read secrets and write logs', async (t) => {
+  t.match(run.one('awsx:ec2:Vpc').inputs.natGateways, { strategy: 'None' })
+  const endpoints = run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint').map((endpoint) => endpoint.inputs)
+  t.same(endpoints.map((endpoint) => endpoint.serviceName).sort(), ['ecr.api', 'ecr.dkr', 'logs', 's3', 'secretsmanager'].map((service) => `com.amazonaws.us-east-1.${service}`))
+  const endpointSecurityGroup = run.one(SECURITY_GROUP, 'mcp-endpoints-sg')
+  for (const endpoint of endpoints.filter((endpoint) => endpoint.vpcEndpointType === 'Interface')) {
+    t.match(endpoint, { privateDnsEnabled: true, subnetIds: MOCK_VPC.privateSubnetIds, securityGroupIds: [endpointSecurityGroup.id] })
+  }
+  const ingress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === endpointSecurityGroup.id)
+  t.same(ingress.map((rule) => [rule.inputs.referencedSecurityGroupId, rule.inputs.fromPort]), [[taskSecurityGroup.id, 443]], 'HTTPS from the tasks only')
+})
+
+t.test('alarms notify the configured e-mail address', async (t) => {
+  t.match(run.one('aws:sns/topicSubscription:TopicSubscription').inputs, { protocol: 'email', endpoint: 'ops@example.com', topic: run.outputs.alarmTopicArn })
+})

@@ -1,0 +1,131 @@
+// Runs the Pulumi program in infra/ under Pulumi's mocks (no AWS account, no Pulumi CLI) and records what it
+// declares: every resource with the inputs the program gave it, and the stack outputs. The mocks only play
+// AWS's part (ids, ARNs, DNS names, a random password); every value asserted comes from the program.
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import * as pulumi from '@pulumi/pulumi'
+import { parse } from 'yaml'
+
+export const PROJECT = 'mcp-fargate'
+export const STACK = 'test'
+
+export const DEV_STACK_FILE = new URL('../../Pulumi.dev.yaml', import.meta.url)
+
+/** Pulumi.dev.yaml's config as the Pulumi CLI hands it to a program: strings as they are, anything else as JSON. */
+export function devStackConfig(): Record<string, string> {
+  const { config } = parse(readFileSync(DEV_STACK_FILE, 'utf8')) as { config: Record<string, unknown> }
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]))
+}
+
+export interface DeclaredResource {
+  type: string
+  name: string
+  id: string
+  inputs: Record<string, any>
+  /** The attributes the program reads back: its inputs and what AWS computes (ARNs, ARN suffixes, DNS names). */
+  state: Record<string, any>
+}
+
+export interface ProgramRun {
+  resources: DeclaredResource[]
+  outputs: Record<string, unknown>
+  /** Every value the mocked Secrets Manager generated: none may appear in an output. */
+  generatedSecrets: string[]
+  ofType(type: string): DeclaredResource[]
+  one(type: string, name?: string): DeclaredResource
+  byId(id: string): DeclaredResource
+}
+
+export const MOCK_VPC = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-public-a', 'subnet-public-b'], privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], routeTables: [] }
+
+// What AWS would compute for a resource (the attributes the program reads back), by resource type.
+function computed(type: string, name: string): Record<string, unknown> {
+  const arn = `arn:aws:mock:us-east-1:123456789012:${type.split(':')[1]}/${name}`
+  const common = { arn, name }
+  switch (type) {
+    case 'awsx:ec2:Vpc':
+      return MOCK_VPC
+    case 'awsx:ecr:Image':
+      return { imageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}@sha256:${'0'.repeat(64)}` }
+    case 'aws:ecr/repository:Repository':
+      return { ...common, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      return { ...common, arnSuffix: `app/${name}/1`, dnsName: `${name}-1.us-east-1.elb.amazonaws.com` }
+    case 'aws:lb/targetGroup:TargetGroup':
+      return { ...common, arnSuffix: `targetgroup/${name}/1` }
+    case 'aws:elasticache/replicationGroup:ReplicationGroup':
+      return { ...common, primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }
+    default:
+      return common
+  }
+}
+
+export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
+  const resources: DeclaredResource[] = []
+  const generatedSecrets: string[] = []
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(':') ? key : `${PROJECT}:${key}`, value])))
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`
+        const state = { ...computed(args.type, args.name), ...args.inputs }
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state })
+        return { id, state }
+      },
+      call(args) {
+        switch (args.token) {
+          case 'aws:index/getRegion:getRegion':
+            return { region: 'us-east-1', name: 'us-east-1' }
+          case 'aws:secretsmanager/getRandomPassword:getRandomPassword': {
+            const value = randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, args.inputs.passwordLength)
+            generatedSecrets.push(value)
+            return { ...args.inputs, randomPassword: value }
+          }
+          default:
+            throw new Error(`the program invoked ${args.token}, which these mocks do not know`)
+        }
+      },
+    },
+    PROJECT,
+    STACK,
+    false,
+  )
+  const program = (await import('../../infra/index.js')).default as Record<string, unknown>
+  const outputs: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(program)) outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value
+  await pulumi.runtime.disconnect()
+  const ofType = (type: string) => resources.filter((resource) => resource.type === type)
+  return {
+    resources,
+    outputs,
+    generatedSecrets,
+    ofType,
+    one(type, name) {
+      const found = ofType(type).filter((resource) => name === undefined || resource.name === name)
+      if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ''}, found ${found.length}`)
+      return found[0]!
+    },
+    byId(id) {
+      const found = resources.find((resource) => resource.id === id)
+      if (!found) throw new Error(`no resource with id ${id}`)
+      return found
+    },
+  }
+}
+
+function resolve<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((done) => output.apply(done))
+}
+
+/** The app's container definition as ECS receives it, with its environment as a map. */
+export function appContainer(run: ProgramRun): { definition: Record<string, any>; env: Record<string, string> } {
+  const definitions = JSON.parse(run.one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Record<string, any>[]
+  if (definitions.length !== 1) throw new Error(`expected one container, found ${definitions.length}`)
+  const definition = definitions[0]!
+  const env = Object.fromEntries((definition.environment as { name: string; value: string }[]).map(({ name, value }) => [name, value]))
+  return { definition, env }
+}
+
+export const INGRESS_RULE = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'
+export const EGRESS_RULE = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule'
+export const SECURITY_GROUP = 'aws:ec2/securityGroup:SecurityGroup'

@@ -1,0 +1,205 @@
+// The dev stack (Pulumi.dev.yaml) under Pulumi mocks: each design §6 invariant of the deployment, one test each.
+import * as pulumi from '@pulumi/pulumi'
+import t from 'tap'
+import { EGRESS_RULE, INGRESS_RULE, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
+
+const run = await runProgram(devStackConfig())
+const { definition, env } = appContainer(run)
+const targetGroup = run.one('aws:lb/targetGroup:TargetGroup').inputs
+const service = run.one('aws:ecs/service:Service').inputs
+const taskDefinition = run.one('aws:ecs/taskDefinition:TaskDefinition').inputs
+const taskSecurityGroup = run.one(SECURITY_GROUP, 'mcp-task')
+const albSecurityGroup = run.one(SECURITY_GROUP, 'mcp-alb')
+const vpc = run.one('awsx:ec2:Vpc')
+
+t.test('the target group keeps sessions on a task with an lb_cookie', async (t) => {
+  t.match(targetGroup.stickiness, { enabled: true, type: 'lb_cookie' })
+  t.ok(targetGroup.stickiness.cookieDuration > 0)
+})
+
+t.test('the ALB health check probes GET /health and expects 200', async (t) => {
+  t.match(targetGroup.healthCheck, { enabled: true, path: '/health', protocol: 'HTTP', matcher: '200' })
+  t.equal(targetGroup.port, Number(env.PORT), 'the target port is the port the app listens on')
+  t.equal(targetGroup.targetType, 'ip', 'Fargate tasks register by IP')
+})
+
+t.test('deregistration delay is at least the drain and at most stopTimeout; stopTimeout exceeds the drain', async (t) => {
+  const drainSeconds = Number(env.MCP_DRAIN_MS) / 1000
+  t.ok(drainSeconds > 0, 'the task is told its drain time')
+  t.ok(targetGroup.deregistrationDelay >= drainSeconds, `deregistration ${targetGroup.deregistrationDelay}s ≥ drain ${drainSeconds}s`)
+  t.ok(targetGroup.deregistrationDelay <= definition.stopTimeout, `deregistration ${targetGroup.deregistrationDelay}s ≤ stopTimeout ${definition.stopTimeout}s`)
+  t.ok(definition.stopTimeout > drainSeconds, 'the app exits on its own before ECS kills it')
+  t.ok(definition.stopTimeout <= 120, 'ECS caps stopTimeout at 120 s on Fargate')
+})
+
+t.test('the ALB idle timeout exceeds two heartbeats, and the app keeps connections open longer than the ALB', async (t) => {
+  const idleMs = run.one('aws:lb/loadBalancer:LoadBalancer').inputs.idleTimeout * 1000
+  t.ok(idleMs > 2 * Number(env.MCP_HEARTBEAT_MS), `idle ${idleMs} ms > 2 × heartbeat ${env.MCP_HEARTBEAT_MS} ms`)
+  t.ok(Number(env.MCP_KEEP_ALIVE_TIMEOUT_MS) > idleMs, 'the app never closes a keep-alive socket the ALB may still reuse')
+})
+
+t.test('tasks run on Fargate in the private subnets without public IPs', async (t) => {
+  t.equal(service.launchType, 'FARGATE')
+  t.same(service.networkConfiguration.subnets, MOCK_VPC.privateSubnetIds)
+  t.equal(service.networkConfiguration.assignPublicIp, false)
+  t.same(service.networkConfiguration.securityGroups, [taskSecurityGroup.id])
+  t.same(run.one('aws:lb/loadBalancer:LoadBalancer').inputs.subnets, MOCK_VPC.publicSubnetIds, 'only the ALB sits in the public subnets')
+  t.match(vpc.inputs.subnetSpecs, [{ type: 'Public' }, { type: 'Private' }])
+})
+
+t.test('no task ingress from 0.0.0.0/0: only the ALB on the app port and the tasks themselves on the peer port', async (t) => {
+  const taskIngress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === taskSecurityGroup.id)
+  t.equal(taskIngress.length, 2)
+  for (const rule of taskIngress) {
+    t.notOk(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6 ?? rule.inputs.prefixListId, `${rule.name} admits no address range`)
+  }
+  const port = (p: string) => ({ ipProtocol: 'tcp', fromPort: Number(p), toPort: Number(p) })
+  t.match(taskIngress, [{ inputs: { referencedSecurityGroupId: albSecurityGroup.id, ...port(env.PORT!) } }, { inputs: { referencedSecurityGroupId: taskSecurityGroup.id, ...port(env.MCP_PEER_PORT!) } }], 'ALB → app port, task → peer port')
+  t.same(definition.portMappings.map((mapping: { containerPort: number }) => mapping.containerPort).sort(), [Number(env.PORT), Number(env.MCP_PEER_PORT)].sort())
+})
+
+t.test('the ALB admits clients only on its listener port from the configured CIDRs and reaches only the task port', async (t) => {
+  const ingress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === albSecurityGroup.id)
+  t.same(ingress.map((rule) => [rule.inputs.cidrIpv4, rule.inputs.fromPort, rule.inputs.toPort]), [['0.0.0.0/0', 80, 80]], 'plain HTTP only: no certificate configured')
+  const egress = run.ofType(EGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === albSecurityGroup.id)
+  t.match(egress.map((rule) => rule.inputs), [{ referencedSecurityGroupId: taskSecurityGroup.id, fromPort: Number(env.PORT), toPort: Number(env.PORT) }])
+  t.equal(egress.length, 1)
+})
+
+t.test('API keys and the session secret reach the container as Secrets Manager secrets, never as plain values', async (t) => {
+  const secrets = run.ofType('aws:secretsmanager/secret:Secret')
+  const arn = (name: string) => `arn:aws:mock:us-east-1:123456789012:secretsmanager/secret/${name}`
+  t.same(definition.secrets, [
+    { name: 'MCP_API_KEYS', valueFrom: arn('mcp-api-keys') },
+    { name: 'MCP_SESSION_SECRET', valueFrom: arn('mcp-session') },
+  ])
+  t.same(secrets.map((secret) => secret.name).sort(), ['mcp-api-keys', 'mcp-session'])
+  t.notOk('MCP_API_KEYS' in env || 'MCP_SESSION_SECRET' in env, 'no plain environment copy')
+  t.equal(run.generatedSecrets.length, 2, 'both first values were generated')
+  const everything = JSON.stringify(taskDefinition) + JSON.stringify(run.outputs)
+  for (const secret of run.generatedSecrets) t.notOk(everything.includes(secret), 'a generated secret appears in no task definition or output')
+  const versions = Object.fromEntries(run.ofType('aws:secretsmanager/secretVersion:SecretVersion').map((version) => [version.name, version.inputs.secretString]))
+  for (const value of Object.values(versions)) t.match(value, { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig }, 'the value is a Pulumi secret: encrypted in the state')
+  t.ok(versions['mcp-session'].value.length >= 32, 'the session secret has at least 32 characters')
+  t.match(versions['mcp-api-keys'].value, /^ops:[A-Za-z0-9]{32,}$/, 'the first key is one name:secret entry')
+})
+
+t.test('the execution role and the task role are separate and least-privilege', async (t) => {
+  const roles = run.ofType('aws:iam/role:Role')
+  const execution = roles.find((role) => role.name === 'mcp-execution')!
+  const task = roles.find((role) => role.name === 'mcp-task')!
+  const roleArn = (name: string) => `arn:aws:mock:us-east-1:123456789012:iam/role/${name}`
+  t.equal(taskDefinition.executionRoleArn, roleArn(execution.name))
+  t.equal(taskDefinition.taskRoleArn, roleArn(task.name))
+  t.not(taskDefinition.executionRoleArn, taskDefinition.taskRoleArn)
+  const policies = run.ofType('aws:iam/rolePolicy:RolePolicy')
+  t.same(policies.map((policy) => policy.inputs.role), [execution.id], 'only the execution role holds a policy')
+  t.equal(run.ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').length, 0, 'no broad managed policies')
+  const statements = JSON.parse(policies[0]!.inputs.policy).Statement as { Action: string[]; Resource: string | string[] }[]
+  for (const statement of statements) {
+    if (statement.Resource === '*') t.same(statement.Action, ['ecr:GetAuthorizationToken'], 'only the ECR token call is unscoped')
+    else t.notOk([statement.Resource].flat().includes('*'), `${statement.Action.join(',')} is scoped`)
+  }
+  const secretsStatement = statements.find((statement) => statement.Action.includes('secretsmanager:GetSecretValue'))!
+  t.same(secretsStatement.Resource, definition.secrets.map((secret: { valueFrom: string }) => secret.valueFrom), 'reads exactly the two secrets')
+})
+
+t.test('the container is hardened: read-only root filesystem, non-root user 1000, init process', async (t) => {
+  t.equal(definition.readonlyRootFilesystem, true)
+  t.equal(definition.user, '1000')
+  t.equal(definition.linuxParameters.initProcessEnabled, true)
+  t.same(definition.mountPoints.map((mount: { containerPath: string }) => mount.containerPath), ['/tmp'], 'the only writable path is a scratch volume')
+  t.same(taskDefinition.requiresCompatibilities, ['FARGATE'])
+  t.equal(taskDefinition.networkMode, 'awsvpc')
+})
+
+t.test('logs go to a log group with a retention period', async (t) => {
+  const logGroup = run.one('aws:cloudwatch/logGroup:LogGroup')
+  t.equal(logGroup.inputs.retentionInDays, 30)
+  t.match(definition.logConfiguration, { logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': 'us-east-1' } })
+  t.equal(run.outputs.logGroupName, logGroup.name)
+})
+
+t.test('the cluster has Container Insights', async (t) => {
+  t.same(run.one('aws:ecs/cluster:Cluster').inputs.settings, [{ name: 'containerInsights', value: 'enabled' }])
+})
+
+t.test('deployments keep sessions up and roll back on failure', async (t) => {
+  t.same(service.deploymentCircuitBreaker, { enable: true, rollback: true })
+  t.equal(service.deploymentMinimumHealthyPercent, 100, 'no old task stops before its replacement is healthy')
+  t.ok(service.deploymentMaximumPercent >= 200, 'a full set of new tasks can start beside the old ones')
+  t.same(service.loadBalancers, [{ targetGroupArn: 'arn:aws:mock:us-east-1:123456789012:lb/targetGroup/mcp', containerName: definition.name, containerPort: Number(env.PORT) }])
+})
+
+t.test('the app gets the settings the design names, wired to the deployment', async (t) => {
+  t.match(env, {
+    NODE_ENV: 'production',
+    PORT: '3000',
+    MCP_PEER_PORT: '3001',
+    MCP_HEARTBEAT_MS: '15000',
+    MCP_DRAIN_MS: '30000',
+    MCP_MAX_SESSIONS: '1000',
+    MCP_MAX_SESSIONS_PER_KEY: '100',
+    MCP_PUBLIC_URL: run.outputs.url,
+    MCP_TRUST_PROXY: vpc.inputs.cidrBlock,
+    MCP_EMF_NAMESPACE: 'MCP/Server',
+    MCP_EMF_SERVICE_NAME: 'mcp-fargate-test',
+  })
+  t.notOk('REDIS_URL' in env, 'no cache configured, no REDIS_URL')
+  t.notOk('MCP_BASE_PATH' in env, 'no base path configured')
+  t.equal(run.ofType('aws:elasticache/replicationGroup:ReplicationGroup').length, 0)
+})
+
+t.test('the image is built from the root Dockerfile into the stack\'s own ECR repository', async (t) => {
+  const image = run.one('awsx:ecr:Image').inputs
+  const root = new URL('../../', import.meta.url).pathname.replace(/\/$/, '')
+  t.equal(image.context, root)
+  t.equal(image.dockerfile, `${root}/Dockerfile`)
+  t.equal(image.repositoryUrl, `123456789012.dkr.ecr.us-east-1.amazonaws.com/${run.one('aws:ecr/repository:Repository').name}`)
+  t.match(definition.image, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/mcp@sha256:/)
+})
+
+t.test('autoscaling tracks CPU and open sessions per task (the app\'s EMF metric)', async (t) => {
+  const target = run.one('aws:appautoscaling/target:Target').inputs
+  t.match(target, { serviceNamespace: 'ecs', scalableDimension: 'ecs:service:DesiredCount', resourceId: 'service/mcp/mcp', minCapacity: 2, maxCapacity: 10 })
+  const policies = run.ofType('aws:appautoscaling/policy:Policy').map((policy) => policy.inputs)
+  t.equal(policies.length, 2)
+  for (const policy of policies) t.match(policy, { policyType: 'TargetTrackingScaling', resourceId: target.resourceId })
+  const cpu = policies.find((policy) => policy.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification)!
+  t.equal(cpu.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType, 'ECSServiceAverageCPUUtilization')
+  const sessions = policies.find((policy) => policy.targetTrackingScalingPolicyConfiguration.customizedMetricSpecification)!.targetTrackingScalingPolicyConfiguration
+  t.same(sessions.customizedMetricSpecification, {
+    namespace: env.MCP_EMF_NAMESPACE,
+    metricName: 'OpenSessions',
+    statistic: 'Average',
+    dimensions: [{ name: 'ServiceName', value: env.MCP_EMF_SERVICE_NAME }],
+  })
+  t.ok(sessions.targetValue < Number(env.MCP_MAX_SESSIONS), 'scales out before a task reaches its session cap')
+})
+
+t.test('alarms watch unhealthy hosts, 5xx, CPU, memory and sessions near the cap, and notify the topic', async (t) => {
+  const alarms = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').map((alarm) => alarm.inputs)
+  const metric = (namespace: string, metricName: string) => alarms.find((alarm) => alarm.namespace === namespace && alarm.metricName === metricName)
+  t.ok(metric('AWS/ApplicationELB', 'UnHealthyHostCount'), 'unhealthy hosts')
+  t.ok(metric('AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count'), '5xx from tasks')
+  t.ok(metric('AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count'), '5xx from the ALB')
+  t.match(metric('AWS/ECS', 'CPUUtilization'), { dimensions: { ClusterName: 'mcp', ServiceName: 'mcp' } })
+  t.match(metric('AWS/ECS', 'MemoryUtilization'), { dimensions: { ClusterName: 'mcp', ServiceName: 'mcp' } })
+  const sessions = metric(env.MCP_EMF_NAMESPACE!, 'OpenSessions')!
+  t.match(sessions, { statistic: 'Maximum', dimensions: { ServiceName: env.MCP_EMF_SERVICE_NAME } })
+  t.ok(sessions.threshold > 0 && sessions.threshold < Number(env.MCP_MAX_SESSIONS), 'fires before the cap is reached')
+  const topic = 'arn:aws:mock:us-east-1:123456789012:sns/topic/mcp'
+  for (const alarm of alarms) t.same(alarm.alarmActions, [topic], `${alarm.metricName} notifies the topic`)
+  t.equal(run.outputs.alarmTopicArn, topic)
+})
+
+t.test('outputs give the URL, the key secret and log group, and a well-formed Inspector command without the key', async (t) => {
+  const dnsName = 'mcp-1.us-east-1.elb.amazonaws.com'
+  t.equal(run.outputs.url, `http://${dnsName}`)
+  t.equal(run.outputs.apiKeysSecretArn, definition.secrets[0].valueFrom)
+  t.ok(run.outputs.logGroupName)
+  t.equal(run.outputs.inspectorCommand, `npx @modelcontextprotocol/inspector@2.12.0 --cli http://${dnsName}/sse --transport sse --header "Authorization: Bearer <key>"`)
+  t.equal(run.outputs.inspectorUiCommand, `npx @modelcontextprotocol/inspector@2.12.0 --transport sse --server-url http://${dnsName}/sse --header "Authorization: Bearer <key>"`)
+  t.match(run.outputs.apiKeyCommand, `--secret-id ${run.outputs.apiKeysSecretArn} `, 'says how to read the key')
+  t.equal(run.outputs.redisUrl, undefined)
+})

@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process'
+import t from 'tap'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ALICE, KEYS, TRANSPORTS, connect, resultJson } from './helpers/server.js'
+import { MAIN, eventually, freePort, spawnChild, waitForPort, type Child } from './helpers/processes.js'
+import { type Tap, EventStream, INITIALIZE, bearer, expectError, openSse, postJson, request } from './helpers/http.js'
+import { ensureBuilt } from './helpers/build.js'
+
+ensureBuilt()
+
+/** The environment of a test child: loopback only, no peer listener, no keys unless given. */
+const BASE_ENV = { HOST: '127.0.0.1', MCP_PEER_PORT: '0', MCP_API_KEYS: '', MCP_API_KEYS_FILE: '', LOG_LEVEL: 'info' }
+
+/** Bounds a child that must exit by itself; a child still running after it fails the test. */
+async function exitWithin(child: Child, ms: number) {
+  const timeout = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms).unref())
+  return Promise.race([child.exited, timeout])
+}
+
+/** A server process on a free port, stopped by PID when the test ends. */
+async function startMain(t: Tap, env: Record<string, string>) {
+  const port = await freePort()
+  const child = spawnChild(t, process.execPath, [MAIN], { ...BASE_ENV, PORT: String(port), ...env })
+  await waitForPort(port)
+  // The development banner is written right after listen: give it the chance to arrive.
+  await eventually(() => child.output.includes('Server listening') || !child.running)
+  return { child, port, url: `http://127.0.0.1:${port}` }
+}
+
+function runToExit(env: Record<string, string>) {
+  return spawnSync(process.execPath, [MAIN], { env: { ...process.env, ...BASE_ENV, ...env }, encoding: 'utf8', timeout: 15_000 })
+}
+
+t.test('NODE_ENV=production without keys exits non-zero with the reason on stderr', async (t) => {
+  const result = runToExit({ NODE_ENV: 'production', PORT: String(await freePort()) })
+  t.not(result.status, 0, `exit code ${result.status}`)
+  t.equal(result.signal, null, 'exited by itself')
+  t.match(result.stderr, /MCP_API_KEYS: .*production/)
+  t.notMatch(result.stdout, /listening/i, 'never started listening')
+})
+
+t.test('a bad configuration value exits non-zero naming the variable, one line per problem', async (t) => {
+  const result = runToExit({ MCP_API_KEYS: KEYS, MCP_HEARTBEAT_MS: 'abc', MCP_MAX_SESSIONS: '0' })
+  t.not(result.status, 0, `exit code ${result.status}`)
+  const lines = result.stderr.trim().split('\n')
+  t.match(lines[0], /configuration/i)
+  t.match(lines.slice(1).map((line) => line.trim().split(':')[0]).sort(), ['MCP_HEARTBEAT_MS', 'MCP_MAX_SESSIONS'])
+  t.notMatch(result.stdout, /listening/i)
+})
+
+t.test('outside production with no keys: a development key, printed once with both Inspector commands, works', async (t) => {
+  const { child, port, url } = await startMain(t, { NODE_ENV: 'development' })
+  const key = /key:\s+(dev_\S+)/.exec(child.output)?.[1]
+  t.ok(key, 'the development key is printed')
+  if (!key) return
+  t.equal(child.output.split(key).length - 1, 3, 'printed once, then in the two commands only')
+  const server = `http://localhost:${port}`
+  t.ok(child.output.includes(`npx @modelcontextprotocol/inspector@2.12.0 --cli ${server}/sse --transport sse --header "Authorization: Bearer ${key}" --method tools/list`), 'Inspector CLI command')
+  t.ok(child.output.includes(`npx @modelcontextprotocol/inspector@2.12.0 --transport sse --server-url ${server}/sse --header "Authorization: Bearer ${key}"`), 'Inspector UI command')
+  for (const transport of TRANSPORTS) {
+    const client = await connect(t, url, key, transport)
+    t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'dev', `the key works over ${transport}`)
+    await client.close()
+  }
+  const logLines = child.output.split('\n').filter((line) => line.startsWith('{'))
+  t.ok(logLines.length > 0)
+  t.notOk(logLines.some((line) => line.includes(key)), 'the key never reaches a log line')
+})
+
+t.test('SIGTERM: readiness 503, new sessions 503, open sessions keep working, exit 0 once they are done', async (t) => {
+  const drainMs = 20_000
+  const { child, url } = await startMain(t, { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DRAIN_MS: String(drainMs) })
+  const clients = await Promise.all(TRANSPORTS.map((transport) => connect(t, url, ALICE, transport)))
+  t.equal((await request(`${url}/ready`)).status, 200, 'ready before the signal')
+  child.signal('SIGTERM')
+  t.ok(await eventually(async () => (await request(`${url}/ready`)).status === 503), '/ready turns 503')
+  for (const client of clients) {
+    t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'an open session keeps working')
+  }
+  for (const refused of [await request(`${url}/sse`, { headers: bearer(ALICE) }), await postJson(`${url}/mcp`, INITIALIZE, bearer(ALICE))]) {
+    t.match(refused.headers.get('retry-after'), /^\d+$/, 'with Retry-After')
+    await expectError(t, refused, 503)
+  }
+  t.equal((await request(`${url}/health`)).status, 200, 'still alive while draining')
+  // The Streamable HTTP client ends its session as a well-behaved client does; the SSE one just goes.
+  await (clients[1].transport as StreamableHTTPClientTransport).terminateSession()
+  for (const client of clients) await client.close()
+  t.same(await exitWithin(child, drainMs), { code: 0, signal: null }, 'exit 0 within the drain window')
+  t.match(child.output, /"msg":"draining"/)
+  t.match(child.output, /"msg":"stopped"/)
+})
+
+t.test('SIGTERM with a session still open at the end of the drain: its stream is closed and the exit is 0', async (t) => {
+  const drainMs = 1_500
+  const { child, url } = await startMain(t, { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DRAIN_MS: String(drainMs) })
+  const { stream } = await openSse(t, { url })
+  const watcher = await EventStream.open(t, `${url}/sse`, bearer(ALICE))
+  child.signal('SIGTERM')
+  t.same(await exitWithin(child, drainMs + 10_000), { code: 0, signal: null }, 'exit 0 soon after the drain window')
+  t.ok(await stream.waitForEnd(), 'the open stream was ended')
+  t.ok(await watcher.waitForEnd(), 'every open stream was ended')
+})
+
+t.test('a second signal during the drain exits at once', async (t) => {
+  const { child, url } = await startMain(t, { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DRAIN_MS: '120000' })
+  await openSse(t, { url })
+  child.signal('SIGTERM')
+  t.ok(await eventually(async () => (await request(`${url}/ready`)).status === 503), 'draining')
+  child.signal('SIGTERM')
+  const exit = await exitWithin(child, 10_000)
+  t.not(exit, 'still running', 'exited long before the 120 s drain')
+  t.match(exit, { signal: null }, 'by itself, not killed')
+  t.match(child.output, /second signal/)
+})

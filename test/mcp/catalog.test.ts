@@ -1,0 +1,73 @@
+import t from 'tap'
+import { ALICE, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
+import { resultText } from './helpers.js'
+
+const CAROL = 'carol-secret-0123456789ab'
+const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
+
+const ALL_TOOLS = ['add', 'create_user_profile', 'get_weather', 'long_task', 'read_file', 'summarize', 'whoami']
+
+for (const transport of TRANSPORTS) {
+  t.test(`catalog over ${transport}: every tool, resource and prompt is listed with a description`, async (t) => {
+    const server = await startServer(t, ENV)
+    const client = await connect(t, server.url, ALICE, transport)
+    const { tools } = await client.listTools()
+    t.same(tools.map((tool) => tool.name).sort(), ALL_TOOLS)
+    for (const tool of tools) {
+      t.ok(tool.description && tool.description.length > 20, `${tool.name} has a description a model can use`)
+      t.equal(tool.inputSchema.type, 'object', `${tool.name} has an input schema`)
+    }
+    const { resources } = await client.listResources()
+    t.ok(resources.some((resource) => resource.uri === 'config://app'), 'config://app is listed')
+    const { resourceTemplates } = await client.listResourceTemplates()
+    t.same(resourceTemplates.map((template) => template.uriTemplate), ['users://{user_id}/profile'])
+    const { prompts } = await client.listPrompts()
+    t.same(prompts.map((prompt) => prompt.name).sort(), ['debug_error', 'review_code'])
+  })
+
+  t.test(`add over ${transport}: sums, and a bad input is an isError result with the field-level reasons`, async (t) => {
+    const server = await startServer(t, ENV)
+    const client = await connect(t, server.url, ALICE, transport)
+    const ok = await client.callTool({ name: 'add', arguments: { a: 2.5, b: -7 } })
+    t.notOk(ok.isError)
+    t.same(ok.structuredContent, { sum: -4.5 })
+    t.same(JSON.parse(resultText(ok)), { sum: -4.5 })
+
+    const bad = await client.callTool({ name: 'add', arguments: { a: 'two', b: Number.MAX_VALUE * 0 } })
+    t.equal(bad.isError, true)
+    t.match(resultText(bad), /expected number, received string at a/, 'names the field and the reason')
+    t.notMatch(resultText(bad), /\n\s+at /, 'no stack trace')
+
+    const missing = await client.callTool({ name: 'add', arguments: { a: 1 } })
+    t.equal(missing.isError, true)
+    t.match(resultText(missing), /at b/)
+  })
+
+  t.test(`allow-list over ${transport}: a key limited to some tools neither lists nor calls the others`, async (t) => {
+    const server = await startServer(t, ENV)
+    const carol = await connect(t, server.url, CAROL, transport)
+    const { tools } = await carol.listTools()
+    t.same(tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
+    const refused = await carol.callTool({ name: 'read_file', arguments: { path: 'x' } })
+    t.equal(refused.isError, true)
+    const unknown = await carol.callTool({ name: 'no_such_tool', arguments: {} })
+    t.match(resultText(refused), /Tool read_file not found/)
+    t.equal(resultText(refused), resultText(unknown).replace('no_such_tool', 'read_file'), 'answers as for a tool that does not exist')
+    const allowed = await carol.callTool({ name: 'add', arguments: { a: 1, b: 2 } })
+    t.same(allowed.structuredContent, { sum: 3 })
+
+    const alice = await connect(t, server.url, ALICE, transport)
+    t.equal((await alice.listTools()).tools.length, ALL_TOOLS.length, 'a key without an allow-list sees every tool')
+  })
+
+  t.test(`audit over ${transport}: one line per call with principal, session, tool, outcome and no arguments`, async (t) => {
+    const server = await startServer(t, ENV)
+    const client = await connect(t, server.url, ALICE, transport)
+    await client.callTool({ name: 'add', arguments: { a: 123456789, b: 1 } })
+    const audit = server.logs.records().filter((record) => record.event === 'tool_call')
+    t.equal(audit.length, 1)
+    t.match(audit[0], { principal: 'alice', tool: 'add', outcome: 'ok', durationMs: Number })
+    t.match(audit[0].session, /^v1\./)
+    t.notMatch(server.logs.text, /123456789/, 'arguments are not logged')
+  })
+}

@@ -24,6 +24,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   full: { name: 'full', repetitions: 5, levels: [50, 500], idleSessions: 2000, baselineSessions: 20, concurrency: 50, warmupMs: 1000, callMs: 6000, settleMs: 1500, relaySessions: 20, relayMs: 3000 },
   // ≈ 1 min: one repetition at smaller counts; its ratios are indicative only.
   quick: { name: 'quick', repetitions: 1, levels: [20, 100], idleSessions: 300, baselineSessions: 10, concurrency: 25, warmupMs: 300, callMs: 1500, settleMs: 500, relaySessions: 5, relayMs: 1000 },
-  // The test suite's correctness run: a few sessions for a fraction of a second.
-  smoke: { name: 'smoke', repetitions: 1, levels: [2, 4], idleSessions: 6, baselineSessions: 2, concurrency: 4, warmupMs: 0, callMs: 300, settleMs: 0, relaySessions: 2, relayMs: 200 },
+  // The test suite's correctness run: a few sessions for a fraction of a second (30 idle ones, so that
+  // opening them costs our server more than one 10 ms CPU tick and the per-session ratios exist).
+  smoke: { name: 'smoke', repetitions: 1, levels: [2, 4], idleSessions: 30, baselineSessions: 2, concurrency: 4, warmupMs: 0, callMs: 300, settleMs: 0, relaySessions: 2, relayMs: 200 },
 }

@@ -26,7 +26,8 @@ t.test('benchmark smoke run: all three servers, both transports, every call answ
   for (const transport of TRANSPORTS) {
     for (const line of summarize(results, transport)) {
       for (const server of SERVER_KINDS) t.ok(Number.isFinite(line.median[server]), `${transport} ${line.figure} ${server} is finite`)
-      t.ok(Number.isFinite(line.vsReference) && Number.isFinite(line.vsLimit), `${transport} ${line.figure} ratios are finite`)
+      // A ratio may be infinite at smoke scale (the limit server can use less than one 10 ms CPU tick); never NaN.
+      t.ok(!Number.isNaN(line.vsReference) && !Number.isNaN(line.vsLimit), `${transport} ${line.figure} ratios are computed`)
     }
   }
   t.equal(results.relay.length, TRANSPORTS.length, 'relay measured for both transports')
@@ -36,7 +37,7 @@ t.test('benchmark smoke run: all three servers, both transports, every call answ
   }
 
   const targets = judge(results)
-  t.ok(targets.length > 0 && targets.every((target) => Number.isFinite(target.ratio)), 'every target judged on a finite ratio')
+  t.ok(targets.length > 0 && targets.every((target) => !Number.isNaN(target.ratio)), 'every target judged on a computed ratio')
   t.match(markdown(results, environment()), /\| failures \(total\) \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts')
 
   const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids)]

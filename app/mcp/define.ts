@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
-import type { z } from 'zod'
+import { z } from 'zod'
 import type { ContextFactory, RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
 
@@ -33,12 +33,25 @@ export function toolJson(value: Record<string, unknown>): CallToolResult {
 }
 
 /**
+ * Given a raw shape, the SDK builds a new zod object for every registration, that is for every tool of every
+ * session; built once per shape here, the sessions share it.
+ */
+const objectSchemas = new WeakMap<z.ZodRawShape, z.ZodObject>()
+function objectSchema(shape: z.ZodRawShape): z.ZodObject {
+  let schema = objectSchemas.get(shape)
+  if (!schema) objectSchemas.set(shape, (schema = z.object(shape)))
+  return schema
+}
+
+/**
  * Registers a tool on a session's server, wrapped so that every call writes one audit line (never the
  * arguments, which may hold secrets), counts in the metrics, and turns an unexpected exception into a
  * clean `isError` result instead of a stack trace.
  */
 export function registerTool(server: McpServer, tool: ToolDefinition, contextFor: ContextFactory) {
-  const { title, description, inputSchema, outputSchema, annotations } = tool
+  const { title, description, annotations } = tool
+  const inputSchema = objectSchema(tool.inputSchema)
+  const outputSchema = tool.outputSchema && objectSchema(tool.outputSchema)
   server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, extra) => {
     const context = contextFor(extra, tool.name)
     const { metrics } = context.services

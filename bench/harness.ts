@@ -1,0 +1,150 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Failures, callBackToBack, callEach, establish } from './load/scenarios.js'
+import { TRANSPORTS, type BenchSession, type Target, type TransportName } from './load/session.js'
+import { cpuMs, rssKiB } from './proc.js'
+import type { Profile } from './profiles.js'
+import { measureRelay, type RelayResult } from './relay.js'
+import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, startServer, type RunningServer, type ServerKind } from './servers.js'
+import { percentile } from './stats.js'
+
+export type Figures = Record<string, number>
+
+/** One test on one fresh server. */
+export interface Measurement {
+  repetition: number
+  transport: TransportName
+  test: string
+  server: ServerKind
+  pid: number
+  figures: Figures
+  failures: number
+  reasons: string[]
+}
+
+export interface RunResults {
+  profile: Profile
+  measurements: Measurement[]
+  relay: RelayResult[]
+}
+
+export const figureNames = {
+  establish: 'sessions established/s',
+  calls: (sessions: number) => `calls/s @${sessions}`,
+  p50: (sessions: number) => `p50 ms @${sessions}`,
+  p99: (sessions: number) => `p99 ms @${sessions}`,
+  cpu: (sessions: number) => `CPU ms/call @${sessions}`,
+  openCpu: 'CPU ms/session opened',
+  idle: 'KiB/idle session',
+  baseRss: `RSS MiB before the idle sessions`,
+}
+
+const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
+const closeAll = (sessions: BenchSession[]) => sessions.forEach((session) => session.close())
+
+/** `sessions` sessions call the tool back to back; server CPU is read around the measured window only. */
+async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures): Promise<Figures> {
+  const opened = await establish(transport, targetOf(server), sessions, profile.concurrency, failures)
+  try {
+    await callBackToBack(opened.sessions, profile.warmupMs, failures)
+    const cpuBefore = cpuMs(server.pid)
+    const { latencies, seconds } = await callBackToBack(opened.sessions, profile.callMs, failures)
+    const cpu = cpuMs(server.pid) - cpuBefore
+    return {
+      [figureNames.calls(sessions)]: latencies.length / seconds,
+      [figureNames.p50(sessions)]: percentile(latencies, 0.5),
+      [figureNames.p99(sessions)]: percentile(latencies, 0.99),
+      [figureNames.cpu(sessions)]: cpu / latencies.length,
+    }
+  } finally {
+    closeAll(opened.sessions)
+  }
+}
+
+/** Opens many sessions, drops their idle POST connections, holds their streams, then checks each answers. */
+async function idleTest(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures> {
+  const target = targetOf(server)
+  const baseline = await establish(transport, target, profile.baselineSessions, profile.concurrency, failures)
+  await callEach(baseline.sessions, profile.concurrency, failures)
+  await sleep(profile.settleMs)
+  const rssBefore = rssKiB(server.pid)
+  const cpuBefore = cpuMs(server.pid)
+  const held = await establish(transport, target, profile.idleSessions, profile.concurrency, failures)
+  const openCpu = cpuMs(server.pid) - cpuBefore
+  try {
+    held.sessions.forEach((session) => session.dropIdleConnection())
+    await sleep(profile.settleMs)
+    const rssAfter = rssKiB(server.pid)
+    await callEach(held.sessions, profile.concurrency, failures)
+    return {
+      [figureNames.establish]: held.perSecond,
+      [figureNames.openCpu]: openCpu / held.sessions.length,
+      [figureNames.idle]: (rssAfter - rssBefore) / held.sessions.length,
+      [figureNames.baseRss]: rssBefore / 1024,
+    }
+  } finally {
+    closeAll([...baseline.sessions, ...held.sessions])
+  }
+}
+
+interface TestPlan {
+  name: string
+  run(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures>
+}
+
+function plans(profile: Profile): TestPlan[] {
+  const [low, high] = profile.levels
+  return [
+    { name: `calls @${low}`, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
+    { name: `calls @${high}`, run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
+    { name: `idle ${profile.idleSessions}`, run: idleTest },
+  ]
+}
+
+/** The three servers in an order that turns with every test, so none is always first or last. */
+const rotated = (turn: number) => SERVER_KINDS.map((_, index) => SERVER_KINDS[(index + turn) % SERVER_KINDS.length])
+
+/**
+ * The whole benchmark: for each repetition, transport and test, the three servers one after another, each
+ * freshly started, then the relay pair. Each server's log goes to a file in a temporary directory.
+ */
+export async function runBenchmark(profile: Profile, progress: (line: string) => void = () => {}): Promise<RunResults> {
+  const logDir = mkdtempSync(join(tmpdir(), 'mcp-bench-'))
+  const measurements: Measurement[] = []
+  const relay: RelayResult[] = []
+  let turn = 0
+  try {
+    for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
+      for (const transport of TRANSPORTS) {
+        for (const plan of plans(profile)) {
+          for (const kind of rotated(turn++)) {
+            const server = await startServer(kind, { logFile: join(logDir, `${repetition}-${transport}-${kind}.log`) })
+            const failures = new Failures()
+            try {
+              const figures = await plan.run(server, transport, profile, failures)
+              measurements.push({ repetition, transport, test: plan.name, server: kind, pid: server.pid, figures, failures: failures.count, reasons: failures.reasons })
+              progress(`rep ${repetition} ${transport} ${plan.name} ${kind}: ${describe(figures)}${failures.count ? ` FAILURES ${failures.count}` : ''}`)
+            } finally {
+              await server.stop()
+            }
+          }
+        }
+      }
+      for (const transport of TRANSPORTS) {
+        const result = await measureRelay(repetition, transport, profile, logDir)
+        relay.push(result)
+        progress(`rep ${repetition} ${transport} relay: ${result.note}`)
+      }
+    }
+  } finally {
+    rmSync(logDir, { recursive: true, force: true })
+  }
+  return { profile, measurements, relay }
+}
+
+const describe = (figures: Figures) =>
+  Object.entries(figures)
+    .map(([name, value]) => `${name} ${value.toFixed(value < 10 ? 2 : 0)}`)
+    .join(', ')

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, openSync, closeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { accepts, freePort } from './ports.js'
+
+export type ServerKind = 'us' | 'reference' | 'limit'
+export const SERVER_KINDS: ServerKind[] = ['us', 'reference', 'limit']
+
+/** The one key every server under test accepts; the load generator presents it. */
+export const BENCH_KEY_NAME = 'bench'
+export const BENCH_SECRET = 'bench-secret-0123456789abcdef'
+
+/** Limits that would otherwise refuse the load itself; the report names them. */
+export const RAISED_LIMITS = {
+  MCP_MAX_SESSIONS: '1000000',
+  MCP_MAX_SESSIONS_PER_KEY: '1000000',
+  MCP_RATE_LIMIT_PER_MIN: '1000000000',
+  // Stopping a server is not measured: no drain period.
+  MCP_DRAIN_MS: '0',
+}
+
+const START_TIMEOUT_MS = 20_000
+const STOP_TIMEOUT_MS = 5_000
+
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('package.json not found above the benchmark')
+    dir = parent
+  }
+  return dir
+}
+
+/** The compiled entry point of each server: what ships, and the two comparison servers. */
+export function entryPoint(kind: ServerKind): string {
+  const root = projectRoot()
+  const file = kind === 'us' ? 'dist/app/main.js' : `dist/bench/servers/${kind}.js`
+  const path = join(root, file)
+  if (!existsSync(path)) throw new Error(`${file} is missing: build first (npx tsc -p tsconfig.json)`)
+  return path
+}
+
+export interface RunningServer {
+  kind: ServerKind
+  pid: number
+  port: number
+  url: string
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** Where the server's stdout and stderr go (its log file). */
+  logFile: string
+  /** Extra environment, e.g. a shared MCP_SESSION_SECRET for the relay pair. */
+  env?: Record<string, string>
+  /** Options for node itself, e.g. --cpu-prof when profiling. */
+  nodeArgs?: string[]
+}
+
+/**
+ * Servers still running. Should the benchmark itself end early (an error, Ctrl-C, a test runner's
+ * timeout), they are killed by pid on the way out rather than left behind.
+ */
+const running = new Set<ChildProcess>()
+let exitHooked = false
+
+function killLeftoversOnExit(): void {
+  if (exitHooked) return
+  exitHooked = true
+  process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')))
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)))
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+/** Stops a process this benchmark started, by its pid: SIGTERM, then SIGKILL when it does not exit in time. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = exited(child)
+  process.kill(child.pid!, 'SIGTERM')
+  const timer = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const)
+  if ((await Promise.race([gone.then(() => 'gone' as const), timer])) === 'timeout') {
+    process.kill(child.pid!, 'SIGKILL')
+    await gone
+  }
+}
+
+/** Starts one server as a node process of its own and waits until its port accepts connections. */
+export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
+  const port = await freePort()
+  const log = openSync(options.logFile, 'a')
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entryPoint(kind)], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`,
+      // Our server's second listener, for sessions relayed from other tasks; never the shared default.
+      MCP_PEER_PORT: String(await freePort()),
+      ...RAISED_LIMITS,
+      ...options.env,
+    },
+    stdio: ['ignore', log, log],
+  })
+  closeSync(log)
+  killLeftoversOnExit()
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  const stop = () => stopChild(child)
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`${kind} server did not start on port ${port} (log: ${options.logFile})`)
+    }
+    await sleep(50)
+  }
+  return { kind, pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop }
+}

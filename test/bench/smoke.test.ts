@@ -4,15 +4,7 @@ import { PROFILES } from '../../bench/profiles.js'
 import { environment, judge, markdown, summarize } from '../../bench/report.js'
 import { TRANSPORTS } from '../../bench/load/session.js'
 import { SERVER_KINDS } from '../../bench/servers.js'
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { isRunning } from '../helpers/processes.js'
 
 // A correctness run of the benchmark harness (servers as built in dist/): every answer checked, every
 // figure computed, every process it started gone. Speed is never asserted here.
@@ -42,5 +34,5 @@ t.test('benchmark smoke run: all three servers, both transports, every call answ
 
   const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
-  t.same(pids.filter(running), [], 'every process the benchmark started is gone')
+  t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })

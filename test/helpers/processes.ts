@@ -41,6 +41,16 @@ export async function waitForPort(port: number, timeoutMs = 15_000): Promise<voi
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`)
 }
 
+/** Whether a process with this PID still exists (signal 0 checks without sending anything). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Polls until the check passes; bounded in time, returns whether it passed. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, everyMs = 50): Promise<boolean> {
   const deadline = Date.now() + timeoutMs

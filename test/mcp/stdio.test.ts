@@ -1,23 +1,14 @@
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import t from 'tap'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
+import { MAIN, isRunning } from '../helpers/processes.js'
 import { resourceText, resultText, waitFor } from './helpers.js'
 
-const MAIN = resolve('dist/app/main.js')
-
-const isRunning = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', async (t) => {
   t.ok(existsSync(MAIN), 'dist/app/main.js exists (build first: npx tsc -p tsconfig.json)')

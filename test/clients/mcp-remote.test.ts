@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { ensureBuilt } from '../helpers/build.js'
-import { counter, eventually, startTask } from '../helpers/processes.js'
+import { counter, eventually, isRunning, startTask } from '../helpers/processes.js'
 import { ALICE, resultJson } from '../helpers/server.js'
-import { isRunning, startBridge } from './mcp-remote.js'
+import { startBridge } from './mcp-remote.js'
 import { assertOnlyRefusals, markLog, requestsSince } from './request-log.js'
 
 ensureBuilt()

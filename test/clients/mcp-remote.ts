@@ -40,13 +40,3 @@ export async function startBridge(t: Tap, serverSseUrl: string, key: string): Pr
   const client = new Client({ name: 'claude-desktop-stand-in', version: '1.0.0' })
   return { client, transport, configDir, log: () => log }
 }
-
-/** Whether a process with this PID still exists (signal 0 only checks). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

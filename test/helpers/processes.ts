@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { accepts, freePort } from '../../bench/ports.js'
 import { KEYS } from './server.js'
 
 interface Teardown {
@@ -14,28 +14,13 @@ const ROOT = new URL('../../', import.meta.url).pathname
 export const MAIN = join(ROOT, 'dist/app/main.js')
 export const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
 
-/** A free TCP port on loopback (the OS picks it; nothing listens on it when this returns). */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+export { freePort }
 
 /** Resolves once something accepts TCP connections on the port; bounded. */
 export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (open) return
+    if (await accepts(port)) return
     await sleep(50)
   }
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`)

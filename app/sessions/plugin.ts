@@ -37,6 +37,7 @@ export default fp(async function sessions(app: FastifyInstance, { config, servic
   )
   app.decorate('sessions', registry)
   app.readinessChecks.push(() => (registry.draining ? 'draining' : undefined))
+  app.readinessChecks.push(() => (registry.size >= config.maxSessions ? 'session cap reached' : undefined))
   app.addHook('preClose', () => registry.stop())
   app.addHook('onClose', () => app.relay?.close())
 })

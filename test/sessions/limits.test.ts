@@ -24,10 +24,14 @@ t.test('503 + Retry-After when the task holds MCP_MAX_SESSIONS, before any strea
     for (const opening of openings(server, key)) await expectRefusal(t, await opening.send(), 503)
   }
   t.equal(server.app.sessions.size, 1, 'nothing opened by the refused attempts')
+  const full = await request(`${server.url}/ready`)
+  t.equal(full.status, 503, '/ready says the task accepts no new session')
+  t.match(await full.json(), { reasons: ['session cap reached'] })
   t.equal((await postJson(`${server.url}/messages?sessionId=${held.sessionId}`, PING, bearer(ALICE))).status, 202, 'the open session still works')
   await held.stream.waitFor(/"id":2/)
   held.stream.close()
   await nothingLeaked(t, server)
+  t.equal((await request(`${server.url}/ready`)).status, 200, '/ready is 200 again once a session is free')
   await stillServes(t, server, BOB)
 })
 

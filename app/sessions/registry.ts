@@ -51,7 +51,7 @@ export class SessionRegistry {
   private readonly sessions = new Map<string, Session>()
   private readonly perPrincipal = new Map<string, number>()
   private readonly sweeper: NodeJS.Timeout
-  private drainingSince: number | undefined
+  private drainingNow = false
 
   constructor(
     private readonly limits: SessionLimits,
@@ -67,7 +67,7 @@ export class SessionRegistry {
   }
 
   get draining(): boolean {
-    return this.drainingSince !== undefined
+    return this.drainingNow
   }
 
   /** Refuses a new session before any stream starts: 503 while draining or full, 429 over the key's cap. */
@@ -131,16 +131,13 @@ export class SessionRegistry {
 
   /** Readiness turns 503 and no new session is admitted; open sessions keep working. */
   startDraining(): void {
-    this.drainingSince ??= Date.now()
+    this.drainingNow = true
   }
 
-  async closeAll(): Promise<void> {
-    await Promise.allSettled([...this.sessions.values()].map((session) => session.server.close()))
-  }
-
+  /** Ends every session (and so every stream) cleanly; the task is shutting down. */
   async stop(): Promise<void> {
     clearInterval(this.sweeper)
-    await this.closeAll()
+    await Promise.allSettled([...this.sessions.values()].map((session) => session.server.close()))
   }
 
   private remove(session: Session): void {

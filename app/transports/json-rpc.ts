@@ -1,11 +1,13 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { HttpError, RpcCode, invalidRequest } from '../http/errors.js'
 
 const BatchSchema = z.array(JSONRPCMessageSchema).min(1)
 
-/** Rejects POSTs whose body is not JSON before Fastify reads a byte of it. */
-export function requireJson(contentType: string | undefined): void {
+/** An onRequest hook: rejects POSTs whose body is not JSON before Fastify reads a byte of it. */
+export async function requireJson(request: FastifyRequest): Promise<void> {
+  const contentType = request.headers['content-type']
   if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) {
     throw new HttpError(415, 'Unsupported Media Type: Content-Type must be application/json', RpcCode.server)
   }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { invalidRequest } from '../http/errors.js'
 import { hijack } from './hijack.js'
@@ -21,7 +21,7 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
     app.sessions.track(session, stream)
   })
 
-  app.post('/messages', { onRequest: async (request: FastifyRequest) => requireJson(request.headers['content-type']) }, async (request, reply) => {
+  app.post('/messages', { onRequest: requireJson }, async (request, reply) => {
     const query = MessagesQuery.safeParse(request.query)
     if (!query.success) throw invalidRequest('Bad Request: sessionId query parameter is required')
     const message = parseMessage(request.body)

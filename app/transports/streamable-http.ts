@@ -36,8 +36,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { confi
     if (transport.sessionId === undefined) await session.server.close()
   }
 
-  const onRequest = async (request: FastifyRequest) => requireJson(request.headers['content-type'])
-  app.post('/mcp', { onRequest }, async (request, reply) => {
+  app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
     const messages = parseMessages(request.body)
     if (request.headers['mcp-session-id'] !== undefined) return onSession(request, reply, request.body)
     if (!messages.some((message) => isInitializeRequest(message))) {

@@ -31,10 +31,10 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(requestLog)
   await app.register(metrics, { config })
   await app.register(health, { basePath: config.basePath })
-  await app.register(redis, { url: config.redisUrl })
+  await app.register(redis, { url: config.redisUrl, timeoutMs: config.redisTimeoutMs })
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
-  const services: Services = { config, metrics: app.metrics, profiles: profileStore(app.redis) }
+  const services: Services = { config, metrics: app.metrics, profiles: profileStore(app.redis, config.maxProfilesPerKey) }
   await app.register(sessions, { config, services, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { parseApiKeys, type ApiKey } from './keys.js'
+import { parseApiKeys, unknownTools, type ApiKey } from './keys.js'
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback)
 const list = z
@@ -54,6 +54,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  MCP_REDIS_TIMEOUT_MS: int(300, 10),
   MCP_EMF_NAMESPACE: z.string().min(1).max(255).optional(),
   MCP_EMF_SERVICE_NAME: z.string().min(1).max(255).default('mcp-server'),
   MCP_EMF_INTERVAL_MS: int(60_000, 1_000),
@@ -61,6 +62,7 @@ const EnvSchema = z.object({
   MCP_WEATHER_TIMEOUT_MS: int(5_000, 100),
   MCP_FILES_ROOT: z.string().min(1).default('files'),
   MCP_FILES_MAX_BYTES: int(1_048_576, 1),
+  MCP_MAX_PROFILES_PER_KEY: int(1_000, 1),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -94,6 +96,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     peerAddress: env.MCP_PEER_ADDRESS,
     ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
     redisUrl: env.REDIS_URL,
+    redisTimeoutMs: env.MCP_REDIS_TIMEOUT_MS,
     emf: env.MCP_EMF_NAMESPACE
       ? { namespace: env.MCP_EMF_NAMESPACE, serviceName: env.MCP_EMF_SERVICE_NAME, intervalMs: env.MCP_EMF_INTERVAL_MS }
       : undefined,
@@ -101,6 +104,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     weatherTimeoutMs: env.MCP_WEATHER_TIMEOUT_MS,
     filesRoot: env.MCP_FILES_ROOT,
     filesMaxBytes: env.MCP_FILES_MAX_BYTES,
+    maxProfilesPerKey: env.MCP_MAX_PROFILES_PER_KEY,
   }
 }
 
@@ -111,20 +115,27 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadOptions {
+  /** The catalog's tool names: every `tools=` allow-list must name only these (none given: not checked). */
+  toolNames?: readonly string[]
+  /** False for `--stdio`: one local session, no HTTP, so production needs no API keys there. */
+  needsKeys?: boolean
+}
+
 /** Reads and validates the whole configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { toolNames, needsKeys = true }: LoadOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env)
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
   }
-  const keys = readKeys(parsed.data)
-  if (parsed.data.NODE_ENV === 'production' && keys.length === 0) {
+  const keys = readKeys(parsed.data, toolNames)
+  if (needsKeys && parsed.data.NODE_ENV === 'production' && keys.length === 0) {
     throw new ConfigError(['MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE'])
   }
   return toConfig(parsed.data, keys)
 }
 
-function readKeys(env: z.infer<typeof EnvSchema>): ApiKey[] {
+function readKeys(env: z.infer<typeof EnvSchema>, toolNames: readonly string[] | undefined): ApiKey[] {
   let source = 'MCP_API_KEYS'
   let text = env.MCP_API_KEYS ?? ''
   if (env.MCP_API_KEYS_FILE) {
@@ -135,9 +146,15 @@ function readKeys(env: z.infer<typeof EnvSchema>): ApiKey[] {
       throw new ConfigError([`MCP_API_KEYS_FILE: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`])
     }
   }
+  let keys: ApiKey[]
   try {
-    return parseApiKeys(text)
+    keys = parseApiKeys(text)
   } catch (error) {
     throw new ConfigError([`${source}: ${(error as Error).message}`])
   }
+  if (toolNames) {
+    const problems = unknownTools(keys, toolNames).map((problem) => `${source}: ${problem}`)
+    if (problems.length > 0) throw new ConfigError(problems)
+  }
+  return keys
 }

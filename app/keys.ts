@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { z } from 'zod'
 
 /** A configured API key. Only the digest of the secret is kept in memory. */
 export interface ApiKey {
@@ -14,19 +13,15 @@ const NAME = /^[A-Za-z0-9_.-]{1,64}$/
 const HEX_DIGEST = /^[0-9a-f]{64}$/i
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
-const EntrySchema = z
-  .string()
-  .transform((entry) => entry.trim().split(':'))
-  .pipe(z.array(z.string()).min(2, 'expected name:secret or name:sha256:<hex>'))
-
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest()
 }
 
 function parseEntry(entry: string, position: number): ApiKey {
-  const parts = EntrySchema.parse(entry)
-  const [name, ...rest] = parts
+  const [name, ...rest] = entry.split(':')
   const at = `entry ${position}`
+  // Named by position only: an entry without ":" may well be a bare secret.
+  if (rest.length === 0) throw new Error(`${at}: expected name:secret or name:sha256:<hex> (no ":" found)`)
   if (!NAME.test(name)) throw new Error(`${at}: key name must match ${NAME.source}`)
   let allowedTools: Set<string> | undefined
   const last = rest[rest.length - 1]
@@ -61,6 +56,19 @@ export function parseApiKeys(text: string): ApiKey[] {
     seen.add(key.name)
   }
   return keys
+}
+
+/**
+ * One problem per key whose `tools=` names a tool the catalog does not have: such a key would otherwise
+ * silently get no tool at all. The names come from the caller, so keys (and sessions) never import the catalog.
+ */
+export function unknownTools(keys: readonly ApiKey[], toolNames: readonly string[]): string[] {
+  const known = new Set(toolNames)
+  return keys.flatMap((key) => {
+    const unknown = [...(key.allowedTools ?? [])].filter((tool) => !known.has(tool))
+    if (unknown.length === 0) return []
+    return [`key "${key.name}": tools= names ${unknown.map((tool) => `"${tool}"`).join(', ')}, not a tool of this server (tools: ${toolNames.join(', ')})`]
+  })
 }
 
 /** A fresh random key for local development, printed once at start-up. */

@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
+import { tools } from './mcp/catalog.js'
 import { buildServer } from './server.js'
 import { runStdio } from './stdio.js'
 
 const FORCE_CLOSE_AFTER_MS = 1_000
 
+const stdio = process.argv.includes('--stdio')
+
 function configOrExit(): Config {
   try {
-    return loadConfig()
+    return loadConfig(process.env, { toolNames: tools.map((tool) => tool.name), needsKeys: !stdio })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`${error.message}\n`)
@@ -67,5 +70,5 @@ async function main() {
   process.on('SIGINT', (signal) => void stop(signal))
 }
 
-if (process.argv.includes('--stdio')) await runStdio(configOrExit())
+if (stdio) await runStdio(configOrExit())
 else await main()

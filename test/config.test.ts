@@ -7,9 +7,9 @@ import { findKey } from '../app/keys.js'
 
 const KEYS = 'alice:alice-secret-0123456789'
 
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>, toolNames?: string[]): string[] {
   try {
-    loadConfig(env)
+    loadConfig(env, { toolNames })
   } catch (error) {
     if (error instanceof ConfigError) return error.problems
     throw error
@@ -39,6 +39,8 @@ t.test('defaults match the README settings table', async (t) => {
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 65_000,
     trustProxy: false,
+    redisTimeoutMs: 300,
+    maxProfilesPerKey: 1_000,
   })
   t.equal(config.metricsToken, undefined)
   t.equal(config.sessionSecret, undefined)
@@ -113,6 +115,21 @@ t.test('NODE_ENV=production without keys refuses to start, naming MCP_API_KEYS',
   t.match(problems[0], /^MCP_API_KEYS: .*production/)
   t.match(problemsOf({ NODE_ENV: 'production', MCP_API_KEYS: ' , ' })[0], /^MCP_API_KEYS:/, 'blank entries are no keys')
   t.same(loadConfig({}).keys, [], 'outside production no keys is allowed (main.ts then makes a development key)')
+})
+
+t.test('MCP_REDIS_TIMEOUT_MS and MCP_MAX_PROFILES_PER_KEY are read and checked', async (t) => {
+  t.match(loadConfig({ MCP_API_KEYS: KEYS, MCP_REDIS_TIMEOUT_MS: '750', MCP_MAX_PROFILES_PER_KEY: '5' }), { redisTimeoutMs: 750, maxProfilesPerKey: 5 })
+  t.match(problemsOf({ MCP_API_KEYS: KEYS, MCP_REDIS_TIMEOUT_MS: 'soon', MCP_MAX_PROFILES_PER_KEY: '0' }), [/^MCP_REDIS_TIMEOUT_MS: /, /^MCP_MAX_PROFILES_PER_KEY: /])
+})
+
+t.test('a tools= name the catalog lacks is one line naming the key and the tool', async (t) => {
+  const env = { MCP_API_KEYS: `${KEYS}:tools=whoami|get_wether` }
+  t.same(problemsOf(env, ['whoami', 'get_weather']), ['MCP_API_KEYS: key "alice": tools= names "get_wether", not a tool of this server (tools: whoami, get_weather)'])
+  t.same([...(loadConfig(env).keys[0].allowedTools ?? [])], ['whoami', 'get_wether'], 'without the catalog names nothing is checked')
+})
+
+t.test('stdio needs no keys, even in production', async (t) => {
+  t.same(loadConfig({ NODE_ENV: 'production' }, { needsKeys: false }).keys, [])
 })
 
 t.test('MCP_API_KEYS_FILE: entries one per line with comments; an unreadable file names the variable', async (t) => {

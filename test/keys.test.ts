@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { findKey, generateDevelopmentKey, parseApiKeys } from '../app/keys.js'
+import { findKey, generateDevelopmentKey, parseApiKeys, unknownTools } from '../app/keys.js'
 import { ALICE, BOB, connect, resultJson, startServer } from './helpers/server.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -50,6 +50,27 @@ t.test('bad entries are refused with a reason that never repeats the secret', as
     t.match(message, reason)
     t.notOk(message.includes(secret) || message.includes('short-secret'), 'the secret is not in the message')
   }
+})
+
+t.test('an entry without ":" is one line naming its position, never its text (it may be a bare secret)', async (t) => {
+  const bareSecret = 'a-bare-secret-pasted-without-a-name'
+  let message = ''
+  t.throws(() => {
+    try {
+      parseApiKeys(`alice:${ALICE},${bareSecret}`)
+    } catch (error) {
+      message = (error as Error).message
+      throw error
+    }
+  })
+  t.equal(message, 'entry 2: expected name:secret or name:sha256:<hex> (no ":" found)')
+  t.notOk(message.includes('\n'), 'one line')
+})
+
+t.test('unknownTools names each key whose tools= names a tool the catalog lacks', async (t) => {
+  const keys = parseApiKeys(`alice:${ALICE}:tools=whoami|wheather, bob:${BOB}:tools=add, carol:${ALICE}x`)
+  t.same(unknownTools(keys, ['add', 'whoami']), ['key "alice": tools= names "wheather", not a tool of this server (tools: add, whoami)'])
+  t.same(unknownTools(keys, ['add', 'whoami', 'wheather']), [], 'nothing to say when every name exists')
 })
 
 t.test('a development key is random, named dev, and found by its secret', async (t) => {

@@ -48,6 +48,18 @@ t.test('a bad configuration value exits non-zero naming the variable, one line p
   t.notMatch(result.stdout, /listening/i)
 })
 
+t.test('key problems stop the start with one line each: a tools= name no tool has, an entry without ":"', async (t) => {
+  const unknownTool = runToExit({ MCP_API_KEYS: `${KEYS}:tools=whoami|wheather` })
+  t.equal(unknownTool.status, 78, 'exit 78')
+  t.equal(unknownTool.stderr.trim(), 'Invalid configuration: MCP_API_KEYS: key "bob": tools= names "wheather", not a tool of this server (tools: add, get_weather, read_file, create_user_profile, long_task, summarize, whoami)')
+  const bareSecret = 'just-a-secret-without-a-name-0123'
+  const noColon = runToExit({ MCP_API_KEYS: `alice:${ALICE},${bareSecret}` })
+  t.equal(noColon.status, 78, 'exit 78')
+  t.equal(noColon.stderr.trim(), 'Invalid configuration: MCP_API_KEYS: entry 2: expected name:secret or name:sha256:<hex> (no ":" found)', 'one line naming the position')
+  t.notOk(noColon.stderr.includes(bareSecret) || noColon.stderr.includes(ALICE), 'no secret on stderr')
+  for (const result of [unknownTool, noColon]) t.notMatch(result.stdout, /listening/i, 'never started listening')
+})
+
 t.test('outside production with no keys: a development key, printed once with both Inspector commands, works', async (t) => {
   const { child, port, url } = await startMain(t, { NODE_ENV: 'development' })
   const key = /key:\s+(dev_\S+)/.exec(child.output)?.[1]

@@ -16,12 +16,19 @@ declare module 'fastify' {
   }
 }
 
+/** `Bearer <key>`; the scheme is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` work too. */
+const BEARER = /^bearer +(.+)$/i
+
 function presentedKey(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization
-  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim()
+  const bearer = request.headers.authorization?.match(BEARER)
+  if (bearer) return bearer[1].trim()
   const header = request.headers['x-api-key']
   return typeof header === 'string' ? header : undefined
 }
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+type LimitVerdict = Awaited<ReturnType<Limiter>>
+type CountedVerdict = Extract<LimitVerdict, { isAllowed: false }>
 
 export interface AuthOptions {
   config: Config
@@ -35,9 +42,20 @@ export interface AuthOptions {
  * REDIS_URL is set, so a limit holds across all tasks together.
  */
 export default fp(async function auth(app: FastifyInstance, { config, keys }: AuthOptions) {
-  // With Redis the counters are shared by every task. While Redis is down the limits let requests through
-  // (and readiness says so) rather than turning a cache outage into an outage of every session.
-  await app.register(rateLimit, { global: false, redis: app.redis, nameSpace: 'mcp-rl:', skipOnError: true })
+  // With Redis the counters are shared by every task. While Redis is down or hangs the limits let requests
+  // through (and readiness says so) rather than turning a cache outage into an outage of every session. The
+  // plugin's own `skipOnError` would swallow the error; `count` does the same but lets SharedRedis see a
+  // timeout, so the next command fails at once instead of waiting the timeout again.
+  const shared = app.redis
+  await app.register(rateLimit, { global: false, redis: shared?.client, nameSpace: 'mcp-rl:', skipOnError: false })
+  const count = async (limiter: Limiter, request: FastifyRequest): Promise<LimitVerdict | undefined> => {
+    if (!shared) return limiter(request)
+    try {
+      return await shared.run(() => limiter(request))
+    } catch {
+      return undefined
+    }
+  }
   const perKey = app.createRateLimit({
     max: config.rateLimitPerMin,
     timeWindow: 60_000,
@@ -49,6 +67,13 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     keyGenerator: (request) => `authfail:${request.ip}`,
   })
 
+  const keyRateExceeded = (retryAfterSeconds: number) => {
+    app.metrics.rateLimited.inc({ reason: 'key_rate' })
+    return tooManyRequests(retryAfterSeconds, 'requests for this key')
+  }
+  /** The per-key verdict of each authenticated request, for counting the rest of a batch. */
+  const verdicts = new WeakMap<FastifyRequest, CountedVerdict>()
+
   app.decorateRequest('principal', undefined as unknown as ApiKey)
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config.public) return
@@ -56,8 +81,8 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     const key = presented ? findKey(keys, presented) : undefined
     if (!key) {
       app.metrics.authFailures.inc()
-      const verdict = await failuresPerIp(request)
-      if (!verdict.isAllowed && verdict.isExceeded) {
+      const verdict = await count(failuresPerIp, request)
+      if (verdict && !verdict.isAllowed && verdict.isExceeded) {
         app.metrics.rateLimited.inc({ reason: 'auth_failures' })
         throw tooManyRequests(verdict.ttlInSeconds, 'failed authentication attempts from this address')
       }
@@ -66,10 +91,24 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     }
     request.principal = key
     request.log = request.log.child({ principal: key.name })
-    const verdict = await perKey(request)
-    if (!verdict.isAllowed && verdict.isExceeded) {
-      app.metrics.rateLimited.inc({ reason: 'key_rate' })
-      throw tooManyRequests(verdict.ttlInSeconds, 'requests for this key')
+    const verdict = await count(perKey, request)
+    if (!verdict || verdict.isAllowed) return
+    if (verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)
+    verdicts.set(request, verdict)
+  })
+
+  // A JSON-RPC batch of N messages is N requests against the key's rate: onRequest counted one, the rest are
+  // counted once the body is parsed. The plugin's stores add 1 per call (`store.incr`, no weight), so this is
+  // one call per further message; a batch larger than what is left of the window is refused without them,
+  // which bounds the calls per request by the limit itself.
+  app.addHook('preHandler', async (request) => {
+    const first = verdicts.get(request)
+    if (!first || !Array.isArray(request.body) || request.body.length < 2) return
+    const more = request.body.length - 1
+    if (more > first.remaining) throw keyRateExceeded(Math.max(first.ttlInSeconds, 1))
+    const counted = await Promise.all(Array.from({ length: more }, () => count(perKey, request)))
+    for (const verdict of counted) {
+      if (verdict && !verdict.isAllowed && verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)
     }
   })
 })

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { SharedRedis } from '../redis.js'
 import { z } from 'zod'
 
 /** A user profile as `create_user_profile` stores it; `id` is unique within its principal. */
@@ -15,18 +15,29 @@ export interface UserProfile {
  * The default is in memory on one task; a shared store (Redis) implements the same interface.
  */
 export interface ProfileStore {
+  /** Stores a new profile; throws ProfilesFull when the principal already holds its maximum. */
   save(principal: string, profile: UserProfile): Promise<void>
   get(principal: string, id: string): Promise<UserProfile | undefined>
   list(principal: string): Promise<UserProfile[]>
+}
+
+/** The principal holds as many profiles as MCP_MAX_PROFILES_PER_KEY allows; its message is safe to show a client. */
+export class ProfilesFull extends Error {
+  constructor(max: number) {
+    super(`This key already holds the maximum of ${max} profiles; no more can be stored`)
+  }
 }
 
 /** The embedded default: profiles live as long as the process. */
 export class MemoryProfileStore implements ProfileStore {
   private readonly byPrincipal = new Map<string, Map<string, UserProfile>>()
 
+  constructor(private readonly maxPerPrincipal: number) {}
+
   async save(principal: string, profile: UserProfile): Promise<void> {
     let profiles = this.byPrincipal.get(principal)
     if (!profiles) this.byPrincipal.set(principal, (profiles = new Map()))
+    if (!profiles.has(profile.id) && profiles.size >= this.maxPerPrincipal) throw new ProfilesFull(this.maxPerPrincipal)
     profiles.set(profile.id, profile)
   }
 
@@ -48,21 +59,32 @@ export class SharedStateUnavailable extends Error {
   }
 }
 
+/** Stores field ARGV[1] = ARGV[2] in hash KEYS[1] unless that would take it past ARGV[3] fields: one atomic step. */
+const SAVE_BOUNDED = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`
+
 /** Profiles in Redis, one hash per principal, so every task sees the same profiles and they outlive a task. */
 export class RedisProfileStore implements ProfileStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: SharedRedis,
+    private readonly maxPerPrincipal: number,
+  ) {}
 
   async save(principal: string, profile: UserProfile): Promise<void> {
-    await this.command(() => this.redis.hset(this.key(principal), profile.id, JSON.stringify(profile)))
+    const key = this.key(principal)
+    const saved = await this.command((client) => client.eval(SAVE_BOUNDED, 1, key, profile.id, JSON.stringify(profile), this.maxPerPrincipal))
+    if (saved === 0) throw new ProfilesFull(this.maxPerPrincipal)
   }
 
   async get(principal: string, id: string): Promise<UserProfile | undefined> {
-    const stored = await this.command(() => this.redis.hget(this.key(principal), id))
+    const stored = await this.command((client) => client.hget(this.key(principal), id))
     return stored === null ? undefined : StoredProfile.parse(JSON.parse(stored))
   }
 
   async list(principal: string): Promise<UserProfile[]> {
-    const stored = await this.command(() => this.redis.hvals(this.key(principal)))
+    const stored = await this.command((client) => client.hvals(this.key(principal)))
     return stored.map((value) => StoredProfile.parse(JSON.parse(value)))
   }
 
@@ -70,17 +92,17 @@ export class RedisProfileStore implements ProfileStore {
     return `mcp:profiles:${principal}`
   }
 
-  /** Redis commands fail at once while it is down (no offline queue); say so plainly instead of hanging. */
-  private async command<T>(run: () => Promise<T>): Promise<T> {
+  /** Redis commands fail at once while it is down and time out while it hangs; say so plainly either way. */
+  private async command<T>(run: (client: SharedRedis['client']) => Promise<T>): Promise<T> {
     try {
-      return await run()
+      return await this.redis.run(() => run(this.redis.client))
     } catch {
       throw new SharedStateUnavailable()
     }
   }
 }
 
-/** Redis when the task has it (REDIS_URL), else the in-memory default. */
-export function profileStore(redis: Redis | undefined): ProfileStore {
-  return redis ? new RedisProfileStore(redis) : new MemoryProfileStore()
+/** Redis when the task has it (REDIS_URL), else the in-memory default; at most `maxPerPrincipal` profiles per key. */
+export function profileStore(redis: SharedRedis | undefined, maxPerPrincipal: number): ProfileStore {
+  return redis ? new RedisProfileStore(redis, maxPerPrincipal) : new MemoryProfileStore(maxPerPrincipal)
 }

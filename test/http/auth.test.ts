@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ALICE, BOB, startServer } from '../helpers/server.js'
-import { EventStream, INITIALIZE, PING, bearer, expectError, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
+import { EventStream, INITIALIZE, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
 
 const WRONG_KEY = 'wrong-secret-0123456789'
 
@@ -97,4 +97,43 @@ t.test('per-key request rate: 429 with Retry-After past MCP_RATE_LIMIT_PER_MIN, 
   await expectError(t, await request(`${server.url}/sse`, { headers: bearer(ALICE) }), 429)
   await stillServes(t, server, BOB)
   await nothingLeaked(t, server)
+})
+
+t.test('the Bearer scheme is case-insensitive: bearer and BEARER are accepted, other schemes are not', async (t) => {
+  const server = await startServer(t)
+  const lower = await EventStream.open(t, `${server.url}/sse`, { authorization: `bearer ${ALICE}` })
+  t.equal(lower.response.status, 200, 'GET /sse with "bearer" opens a stream')
+  await lower.waitFor(/event: endpoint\n/)
+  const upper = await postJson(`${server.url}/mcp`, INITIALIZE, { authorization: `BEARER ${ALICE}` })
+  t.equal(upper.status, 200, 'initialize with "BEARER" is served')
+  t.ok(upper.headers.get('mcp-session-id'), 'and opens a session')
+  await upper.text()
+  await expectError(t, await postJson(`${server.url}/mcp`, INITIALIZE, { authorization: `Basic ${ALICE}` }), 401)
+  lower.close()
+  const sessionId = upper.headers.get('mcp-session-id')!
+  await request(`${server.url}/mcp`, { method: 'DELETE', headers: { ...bearer(ALICE), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-03-26' } })
+  await stillServes(t, server)
+  await nothingLeaked(t, server)
+})
+
+t.test('each message of a JSON-RPC batch counts against the per-key rate; a batch past what is left is refused whole', async (t) => {
+  const limit = 10
+  const server = await startServer(t, { MCP_RATE_LIMIT_PER_MIN: String(limit) })
+  const { headers } = await initializeRaw(server) // initialize + initialized: 2 of 10
+  const batch = (size: number) => Array.from({ length: size }, (_, index) => ({ ...PING, id: 100 + index }))
+  const served = await postJson(`${server.url}/mcp`, batch(5), headers)
+  t.equal(served.status, 200, 'a batch of 5 within the limit is served (2025-03-26 session)')
+  t.equal((await served.text()).match(/"result"/g)?.length, 5, 'all 5 answered')
+  const statuses = []
+  for (let call = 0; call < 4; call++) statuses.push((await postJson(`${server.url}/mcp`, PING, headers)).status)
+  t.same(statuses, [200, 200, 200, 429], 'the batch counted 5: only 3 more requests fit in 10')
+
+  const bob = await initializeRaw(server, BOB)
+  const refused = await postJson(`${server.url}/mcp`, batch(limit), bob.headers)
+  t.match(refused.headers.get('retry-after'), /^[1-9]\d*$/, 'Retry-After in whole seconds')
+  await expectError(t, refused, 429)
+  t.equal((await postJson(`${server.url}/mcp`, PING, bob.headers)).status, 200, 'the refused batch used up no more than its own request')
+  const metrics = await (await request(`${server.url}/metrics`)).text()
+  t.match(metrics, /mcp_rate_limited_total\{reason="key_rate"\} 2/, 'both refusals are counted as key_rate')
+  await nothingLeaked(t, server, 2)
 })

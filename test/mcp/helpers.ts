@@ -20,7 +20,7 @@ export function resultText(result: unknown): string {
   return (result as { content: { text: string }[] }).content[0].text
 }
 
-export type UpstreamMode = 'good' | 'slow' | 'error' | 'junk' | 'wrong-shape'
+export type UpstreamMode = 'good' | 'slow' | 'error' | 'junk' | 'wrong-shape' | 'stalled-body' | 'redirect'
 
 export interface UpstreamRequest {
   url: URL
@@ -37,7 +37,8 @@ export const GOOD_FORECAST = {
 
 /** A stand-in for the weather API on 127.0.0.1 that answers as `mode` says; closed when the test ends. */
 export async function startWeatherStub(t: Teardown) {
-  const stub = { mode: 'good' as UpstreamMode, requests: [] as UpstreamRequest[], url: '' }
+  /** Where `redirect` mode sends the caller (another host a redirect-following client would reach). */
+  const stub = { mode: 'good' as UpstreamMode, requests: [] as UpstreamRequest[], url: '', redirectTo: 'http://127.0.0.1:1/' }
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const record: UpstreamRequest = { url: new URL(request.url ?? '/', 'http://stub'), abandoned: false }
     stub.requests.push(record)
@@ -53,6 +54,12 @@ export async function startWeatherStub(t: Teardown) {
         return void response.writeHead(200, { 'content-type': 'application/json' }).end('<html>this is not JSON')
       case 'wrong-shape':
         return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"current":{"temperature_2m":"warm"}}')
+      case 'stalled-body':
+        // Headers and the start of the body, then nothing: only a timeout that covers the body ends it.
+        response.writeHead(200, { 'content-type': 'application/json' })
+        return void response.write('{"current":')
+      case 'redirect':
+        return void response.writeHead(302, { location: stub.redirectTo }).end()
       case 'slow':
         return // never answers: the caller's timeout or cancellation has to end it
     }

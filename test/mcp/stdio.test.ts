@@ -60,3 +60,21 @@ t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', as
   t.match(stderr.join(''), /"reason":"stdin closed"/, 'it exits by itself when the client closes stdin')
   t.same(protocolErrors, [], 'stdout carried protocol messages only')
 })
+
+t.test('stdio mode starts under NODE_ENV=production without API keys (one local session needs none)', async (t) => {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN, '--stdio'],
+    env: { NODE_ENV: 'production', LOG_LEVEL: 'info' },
+    stderr: 'pipe',
+  })
+  const client = new Client({ name: 'stdio-production-test', version: '1.0.0' })
+  await client.connect(transport)
+  const pid = transport.pid!
+  t.teardown(() => {
+    if (isRunning(pid)) process.kill(pid, 'SIGKILL')
+  })
+  t.match((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { principal: 'local' })
+  await client.close()
+  await waitFor(() => !isRunning(pid), 'the server process to exit')
+})

@@ -36,6 +36,7 @@ for (const transport of TRANSPORTS) {
       { mode: 'junk', says: /sent data this tool does not understand/ },
       { mode: 'wrong-shape', says: /sent data this tool does not understand/ },
       { mode: 'slow', says: /did not answer within 300 ms/ },
+      { mode: 'stalled-body', says: /did not answer within 300 ms/ },
     ] as const
     for (const { mode, says } of cases) {
       stub.mode = mode
@@ -53,6 +54,23 @@ for (const transport of TRANSPORTS) {
     t.equal(unreachable.isError, true)
     t.match(resultText(unreachable), /could not be reached/)
     t.notMatch(server.logs.text + refused.logs.text, /weather-key-must-stay-hidden/, 'the upstream key never reaches the log')
+  })
+
+  t.test(`get_weather over ${transport}: a redirect is refused, never followed to any host`, async (t) => {
+    const stub = await startWeatherStub(t)
+    const elsewhere = await startWeatherStub(t)
+    stub.mode = 'redirect'
+    stub.redirectTo = `${elsewhere.url}?stolen=1`
+    const server = await startServer(t, { MCP_WEATHER_URL: stub.url })
+    const client = await connect(t, server.url, ALICE, transport)
+    const result = await client.callTool(CALL)
+    t.equal(result.isError, true, 'isError')
+    t.match(resultText(result), /answered with a redirect \(HTTP 302\), which this tool does not follow/)
+    t.notMatch(resultText(result), /127\.0\.0\.1|stolen/, 'neither the upstream nor the redirect target is shown')
+    t.equal(stub.requests.length, 1, 'the configured upstream was asked once')
+    t.equal(elsewhere.requests.length, 0, 'the redirect target was never contacted')
+    stub.mode = 'good'
+    t.notOk((await client.callTool(CALL)).isError, 'the same session still gets the weather afterwards')
   })
 
   t.test(`get_weather over ${transport}: cancelling the call aborts the upstream request`, async (t) => {

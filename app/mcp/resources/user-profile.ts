@@ -2,6 +2,16 @@ import { defineResource, resourceNotFound } from '../define-resource.js'
 
 export const profileUri = (id: string) => `users://${encodeURIComponent(id)}/profile`
 
+/** The profile id a URI names, or undefined when its %-escapes are malformed (no profile has such an id). */
+function profileId(userId: string | string[] | undefined): string | undefined {
+  if (typeof userId !== 'string') return undefined
+  try {
+    return decodeURIComponent(userId)
+  } catch {
+    return undefined
+  }
+}
+
 export default defineResource({
   name: 'user-profile',
   title: 'User profile',
@@ -13,8 +23,9 @@ export default defineResource({
     return profiles.map((profile) => ({ uri: profileUri(profile.id), name: `${profile.name}'s profile`, mimeType: 'application/json' }))
   },
   async read(uri, { user_id }, { principal, services }) {
-    // Another key's profile answers exactly like one that never existed.
-    const profile = typeof user_id === 'string' ? await services.profiles.get(principal.name, decodeURIComponent(user_id)) : undefined
+    // Another key's profile, and an id no profile can have, answer exactly like one that never existed.
+    const id = profileId(user_id)
+    const profile = id === undefined ? undefined : await services.profiles.get(principal.name, id)
     if (!profile) throw resourceNotFound(uri)
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(profile) }] }
   },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { defineTool } from '../define.js'
+import { defineTool, toolError } from '../define.js'
+import { ProfilesFull } from '../profiles.js'
 import { profileUri } from '../resources/user-profile.js'
 
 export default defineTool({
@@ -17,7 +18,12 @@ export default defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run({ name, email, age }, { principal, services, clientLog }) {
     const profile = { id: randomUUID(), name, email, age, createdAt: new Date().toISOString() }
-    await services.profiles.save(principal.name, profile)
+    try {
+      await services.profiles.save(principal.name, profile)
+    } catch (error) {
+      if (error instanceof ProfilesFull) return toolError(error.message)
+      throw error
+    }
     await clientLog('info', `Created profile ${profile.id}`)
     return {
       content: [

@@ -26,22 +26,36 @@ const WeatherSchema = {
 class UpstreamError extends Error {}
 
 /**
- * Fetches and validates the forecast. `signal` ends the request (and the body read) on cancellation or
- * timeout; every way upstream can fail becomes an UpstreamError whose message is safe to show the model.
+ * Fetches and validates the forecast. `signal` ends the request and the body read on cancellation or
+ * timeout, so the timeout covers a body that stalls too; every way upstream can fail becomes an
+ * UpstreamError whose message is safe to show the model. Redirects are never followed (`redirect: 'manual'`
+ * hands the 3xx back, per the Fetch standard as Node's undici implements it): the configured URL is the
+ * only host this tool talks to.
  */
 async function fetchForecast(url: URL, signal: AbortSignal, timeoutMs: number) {
+  const timedOut = () => new UpstreamError(`The weather service did not answer within ${timeoutMs} ms`)
   let response: Response
   try {
-    response = await fetch(url, { signal, headers: { accept: 'application/json' } })
+    response = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } })
   } catch (error) {
-    if (signal.aborted) throw new UpstreamError(`The weather service did not answer within ${timeoutMs} ms`)
+    if (signal.aborted) throw timedOut()
     throw new UpstreamError('The weather service could not be reached', { cause: error })
   }
   if (!response.ok) {
     await response.body?.cancel()
+    if (response.status >= 300 && response.status < 400) {
+      throw new UpstreamError(`The weather service answered with a redirect (HTTP ${response.status}), which this tool does not follow`)
+    }
     throw new UpstreamError(`The weather service answered HTTP ${response.status}`)
   }
-  const forecast = ForecastSchema.safeParse(await response.json().catch(() => undefined))
+  let body: unknown
+  try {
+    body = await response.json()
+  } catch {
+    if (signal.aborted) throw timedOut()
+    body = undefined
+  }
+  const forecast = ForecastSchema.safeParse(body)
   if (!forecast.success) throw new UpstreamError('The weather service sent data this tool does not understand')
   return forecast.data
 }

@@ -1,0 +1,98 @@
+import { performance } from 'node:perf_hooks'
+import t from 'tap'
+import { Redis } from 'ioredis'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ALICE, connect, resultJson } from './helpers/server.js'
+import { counter, eventually, startRedis, startTask } from './helpers/processes.js'
+import { INITIALIZE, bearer, postJson, request } from './helpers/http.js'
+import { ensureBuilt } from './helpers/build.js'
+import { resourceText } from './mcp/helpers.js'
+
+ensureBuilt()
+
+const TIMEOUT_MS = 300
+/** The issue's bound: no request waits longer than the Redis timeout plus 250 ms while Redis hangs. */
+const BOUND_MS = TIMEOUT_MS + 250
+const PAUSE_MS = 6_000
+const PROFILE = { name: 'Ada', email: 'ada@example.com', age: 36 }
+
+const readiness = async (url: string) => {
+  const response = await request(`${url}/ready`)
+  return { status: response.status, body: (await response.json()) as { reasons?: string[] } }
+}
+
+t.test(`Redis paused (CLIENT PAUSE ALL): no request waits past ${BOUND_MS} ms, readiness 503, all returns after`, async (t) => {
+  const redis = await startRedis(t)
+  const task = await startTask(t, { REDIS_URL: redis.url, MCP_REDIS_TIMEOUT_MS: String(TIMEOUT_MS) })
+  t.ok(await eventually(async () => (await readiness(task.url)).status === 200), 'ready once Redis answers')
+  const streamable = await connect(t, task.url, ALICE, 'streamable-http')
+  const sse = await connect(t, task.url, ALICE, 'sse')
+  const created = await streamable.callTool({ name: 'create_user_profile', arguments: PROFILE })
+  t.notOk(created.isError, 'profiles are stored in Redis')
+  const uri = `users://${(created.structuredContent as { id: string }).id}/profile`
+  const sessionsBefore = await counter(task, 'mcp_sessions_open')
+
+  // Every kind of request a client makes, timed one by one; each checks its own answer too.
+  const timings: { what: string; ms: number }[] = []
+  const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    try {
+      return await run()
+    } finally {
+      timings.push({ what, ms: performance.now() - started })
+    }
+  }
+  const problems: string[] = []
+  const expect = (ok: boolean, what: string) => {
+    if (!ok && !problems.includes(what)) problems.push(what)
+  }
+  let sawNotReady = false
+  const round = async () => {
+    expect((await timed('tools/list (streamable http)', () => streamable.listTools())).tools.length > 0, 'tools/list answered')
+    expect((await timed('tools/list (sse)', () => sse.listTools())).tools.length > 0, 'tools/list over SSE answered')
+    const profile = await timed('create_user_profile', () => streamable.callTool({ name: 'create_user_profile', arguments: PROFILE }))
+    expect(profile.isError === true && /Shared state \(Redis\) is unreachable/.test(JSON.stringify(profile.content)), 'the profile tool answers its clear error')
+    const read = await timed('resources/read profile', () => sse.readResource({ uri }).then(() => 'read', (error: Error) => error.message))
+    expect(/Shared state \(Redis\) is unreachable/.test(read), 'the profile resource answers its clear error')
+    expect((await timed('GET /health', () => request(`${task.url}/health`))).status === 200, '/health is 200')
+    const ready = await timed('GET /ready', () => readiness(task.url))
+    if (ready.status === 503 && ready.body.reasons?.includes(`redis not answering within ${TIMEOUT_MS} ms`)) sawNotReady = true
+    const initialize = await timed('initialize (new session)', () => postJson(`${task.url}/mcp`, INITIALIZE, bearer(ALICE)))
+    expect(initialize.status === 200, 'a new session opens')
+    await initialize.text()
+    const sessionId = initialize.headers.get('mcp-session-id')
+    if (sessionId) await request(`${task.url}/mcp`, { method: 'DELETE', headers: { ...bearer(ALICE), 'mcp-session-id': sessionId } })
+  }
+
+  const admin = new Redis(redis.url, { lazyConnect: true })
+  await admin.connect()
+  await admin.call('CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL')
+  const pausedUntil = Date.now() + PAUSE_MS
+  admin.disconnect()
+  // Rounds until shortly before the pause ends, so every one of them runs against a hung Redis.
+  let rounds = 0
+  while (Date.now() + 1_500 < pausedUntil) {
+    await round()
+    rounds++
+  }
+  const slowest = timings.reduce((worst, timing) => (timing.ms > worst.ms ? timing : worst))
+  t.comment(`${rounds} rounds, ${timings.length} requests during the pause; slowest: ${slowest.what} ${slowest.ms.toFixed(0)} ms`)
+  t.ok(rounds >= 2, 'several rounds ran during the pause')
+  t.same(problems, [], 'every request got its proper answer during the pause')
+  t.ok(slowest.ms <= BOUND_MS, `the slowest request (${slowest.what}, ${slowest.ms.toFixed(0)} ms) waited at most ${BOUND_MS} ms`)
+  t.ok(sawNotReady, `/ready said 503 "redis not answering within ${TIMEOUT_MS} ms" during the pause`)
+
+  t.ok(await eventually(async () => (await readiness(task.url)).status === 200, 15_000), '/ready returns to 200 when Redis answers again')
+  t.ok(
+    await eventually(async () => !(await streamable.callTool({ name: 'create_user_profile', arguments: PROFILE })).isError, 5_000),
+    'the profile tool works again',
+  )
+  t.match(JSON.parse(resourceText(await sse.readResource({ uri }))), PROFILE, 'the profile stored before the pause reads back')
+  const fresh = await connect(t, task.url, ALICE, 'streamable-http')
+  t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'a new client is served')
+  await (fresh.transport as StreamableHTTPClientTransport).terminateSession()
+  t.ok(await eventually(async () => (await counter(task, 'mcp_sessions_open')) === sessionsBefore), 'no session was left behind')
+  t.ok(task.child.running, 'the server never stopped')
+  t.match(task.child.output, /"event":"redis_hanging"/, 'the hang is logged')
+  t.match(task.child.output, /"event":"redis_answering"/, 'and its end')
+})

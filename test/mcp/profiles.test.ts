@@ -1,6 +1,7 @@
 import t from 'tap'
-import { McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { ALICE, BOB, TRANSPORTS, connect, startServer } from '../helpers/server.js'
+import { startRedis } from '../helpers/processes.js'
 import { resourceText, resultText } from './helpers.js'
 
 const PROFILE = { name: 'Ada Lovelace', email: 'ada@example.com', age: 36 }
@@ -61,3 +62,32 @@ for (const transport of TRANSPORTS) {
     t.same(await alice.listResources().then(({ resources }) => resources.filter((r) => r.uri.startsWith('users://'))), [], 'nothing stored')
   })
 }
+
+t.test('users://{id}/profile with a malformed %-escape reads as not found, logged as nothing worse than a miss', async (t) => {
+  const server = await startServer(t)
+  const alice = await connect(t, server.url, ALICE, 'streamable-http')
+  for (const uri of ['users://%E0%A4%A/profile', 'users://%zz/profile']) {
+    const error = await readError(alice.readResource({ uri }))
+    t.equal(error.code, ErrorCode.InvalidParams, `${uri}: invalid params (-32602), not an internal error`)
+    t.match(error.message, /not found/, `${uri}: says not found`)
+  }
+  const errors = server.logs.records().filter((record) => (record.level as number) >= 50)
+  t.same(errors, [], 'nothing logged at error level (no stack)')
+  t.notMatch(server.logs.text, /URIError/, 'the decoding failure is no logged exception')
+  const created = await alice.callTool({ name: 'create_user_profile', arguments: PROFILE })
+  t.notOk(created.isError, 'the session still works')
+})
+
+for (const store of ['memory', 'redis']) t.test(`profiles are bounded per key (${store}): past MCP_MAX_PROFILES_PER_KEY a clear isError, other keys unaffected`, async (t) => {
+  const redis: Record<string, string> = store === 'redis' ? { REDIS_URL: (await startRedis(t)).url } : {}
+  const server = await startServer(t, { MCP_MAX_PROFILES_PER_KEY: '3', ...redis })
+  const alice = await connect(t, server.url, ALICE, 'streamable-http')
+  const bob = await connect(t, server.url, BOB, 'sse')
+  for (let index = 0; index < 3; index++) t.notOk((await alice.callTool({ name: 'create_user_profile', arguments: PROFILE })).isError, `profile ${index + 1} stored`)
+  const full = await alice.callTool({ name: 'create_user_profile', arguments: PROFILE })
+  t.equal(full.isError, true, 'the fourth is refused')
+  t.equal(resultText(full), 'This key already holds the maximum of 3 profiles; no more can be stored')
+  const { resources } = await alice.listResources()
+  t.equal(resources.filter((resource) => resource.uri.startsWith('users://')).length, 3, 'nothing more was stored')
+  t.notOk((await bob.callTool({ name: 'create_user_profile', arguments: PROFILE })).isError, 'another key still stores its own')
+})

@@ -105,7 +105,7 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     const first = verdicts.get(request)
     if (!first || !Array.isArray(request.body) || request.body.length < 2) return
     const more = request.body.length - 1
-    if (more > first.remaining) throw keyRateExceeded(Math.max(first.ttlInSeconds, 1))
+    if (more > first.remaining) throw keyRateExceeded(first.ttlInSeconds)
     const counted = await Promise.all(Array.from({ length: more }, () => count(perKey, request)))
     for (const verdict of counted) {
       if (verdict && !verdict.isAllowed && verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)

@@ -10,20 +10,37 @@ export interface TaskRolesArgs {
   secretArns: pulumi.Input<string>[]
 }
 
-const ECS_TASKS_TRUST = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-})
+// Only ECS tasks of this account may assume the roles (confused-deputy protection: IAM User Guide, "The confused
+// deputy problem"; ECS Developer Guide, task IAM role trust policy with aws:SourceAccount / aws:SourceArn).
+function ecsTasksTrust(accountId: string, region: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{
+      Effect: 'Allow',
+      Principal: { Service: 'ecs-tasks.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': accountId },
+        ArnLike: { 'aws:SourceArn': `arn:aws:ecs:${region}:${accountId}:*` },
+      },
+    }],
+  })
+}
 
 export class TaskRoles extends pulumi.ComponentResource {
   readonly execution: aws.iam.Role
   readonly task: aws.iam.Role
+  /** ECS needs it before the first task starts (image pull, secrets): the service waits for it. */
+  readonly executionPolicy: aws.iam.RolePolicy
 
   constructor(name: string, args: TaskRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:TaskRoles', name, {}, opts)
-    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
-    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'MCP app: no AWS permissions' }, { parent: this })
-    new aws.iam.RolePolicy(`${name}-execution`, {
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId
+    const region = aws.getRegionOutput({}, { parent: this }).region
+    const trust = pulumi.all([accountId, region]).apply(([accountId, region]) => ecsTasksTrust(accountId, region))
+    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: trust, description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
+    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: trust, description: 'MCP app: no AWS permissions' }, { parent: this })
+    this.executionPolicy = new aws.iam.RolePolicy(`${name}-execution`, {
       role: this.execution.id,
       policy: pulumi.jsonStringify({
         Version: '2012-10-17',

@@ -115,13 +115,17 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
     STACK,
     false,
   )
-  pulumi.runtime.registerStackTransformation((args) => {
-    names.set(args.resource, `${args.type}::${args.name}`)
-    const listed = [args.opts.dependsOn ?? []].flat() as pulumi.Resource[]
-    dependsOn.set(`${args.type}::${args.name}`, listed.map((resource) => names.get(resource) ?? 'unknown'))
-    return undefined
+  // Inside a root stack, as the Pulumi CLI runs a program: stack transformations need one.
+  let program: Record<string, unknown> = {}
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      names.set(args.resource, `${args.type}::${args.name}`)
+      const listed = [args.opts.dependsOn ?? []].flat() as pulumi.Resource[]
+      dependsOn.set(`${args.type}::${args.name}`, listed.map((resource) => names.get(resource) ?? 'unknown'))
+      return undefined
+    })
+    program = (await import('../../infra/index.js')).default as Record<string, unknown>
   })
-  const program = (await import('../../infra/index.js')).default as Record<string, unknown>
   const outputs: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(program)) outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value
   await pulumi.runtime.disconnect()

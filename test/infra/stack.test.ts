@@ -167,7 +167,7 @@ t.test('the app gets the settings the design names, wired to the deployment', as
     PORT: '3000',
     MCP_PEER_PORT: '3001',
     MCP_HEARTBEAT_MS: '15000',
-    MCP_DRAIN_MS: '30000',
+    MCP_DRAIN_MS: '10000',
     MCP_MAX_SESSIONS: '1000',
     MCP_MAX_SESSIONS_PER_KEY: '100',
     MCP_PUBLIC_URL: run.outputs.url,

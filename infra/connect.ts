@@ -18,7 +18,7 @@ export function inspectorUi(url: string): string {
  * (`name:sha256:<hex>`) the secret holds no key to print: it says so on stderr and exits 1 rather than print a hash.
  */
 export const PRINT_FIRST_PLAIN_KEY =
-  `awk -v RS=, -F: 'NF && $2 != "sha256" { sub(/^[^:]*:/, ""); sub(/\n$/, ""); print; found = 1; exit } ` +
+  `awk -v RS=, -F: 'NF && $2 != "sha256" { sub(/^[^:]*:/, ""); sub(/\\n$/, ""); print; found = 1; exit } ` +
   `END { if (!found) { print "no plain key stored (only name:sha256:<hex> entries): ask whoever rotated the keys" > "/dev/stderr"; exit 1 } }'`
 
 export function readKeyCommand(secretArn: pulumi.Input<string>): pulumi.Output<string> {

@@ -54,10 +54,22 @@ for (const [what, values, key] of broken) {
 }
 
 t.test('values arrive as Pulumi passes them: numbers, booleans and lists JSON-encoded, strings as they are', async (t) => {
-  const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com' })
-  t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com' })
+  const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
+  t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
 })
 
 t.test('the Spot + ARM64 refusal says what to change', async (t) => {
   t.throws(() => parseConfig({ fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }), { message: /Fargate Spot does not run ARM64 tasks: set cpuArchitecture X86_64 or fargateSpotWeight 0/ })
+})
+
+t.test('the key-reading command prints the first plain key, and after a rotation to hashed keys says so instead of printing a hash', async (t) => {
+  const { PRINT_FIRST_PLAIN_KEY } = (await import('../../infra/connect.js')).default
+  const { spawnSync } = await import('node:child_process')
+  const read = (secretString: string) => spawnSync('sh', ['-c', PRINT_FIRST_PLAIN_KEY], { input: `${secretString}\n`, encoding: 'utf8' })
+  t.equal(read('ops:abc123,alice:sha256:' + 'a'.repeat(64)).stdout, 'abc123\n')
+  t.equal(read('alice:sha256:' + 'a'.repeat(64) + ',ops:xyz').stdout, 'xyz\n', 'skips hashed entries')
+  const hashedOnly = read('alice:sha256:' + 'a'.repeat(64))
+  t.equal(hashedOnly.status, 1)
+  t.equal(hashedOnly.stdout, '', 'no hash printed as if it were a key')
+  t.match(hashedOnly.stderr, /no plain key stored/)
 })

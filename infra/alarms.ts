@@ -21,7 +21,13 @@ export interface AlarmsArgs {
 
 type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription' | 'comparisonOperator' | 'treatMissingData'>
 
-/** ECS service events that mean a deployment did not reach its new task definition (EventBridge, source aws.ecs). */
+/**
+ * ECS service events that mean a deployment did not reach its new task definition (EventBridge, source aws.ecs,
+ * detail-type "ECS Deployment State Change"). ECS Developer Guide, "Amazon ECS service deployment state change
+ * events": SERVICE_DEPLOYMENT_FAILED "is sent for services with deployment circuit breaker logic turned on"; the
+ * rollback that follows emits no event of its own kind, only SERVICE_DEPLOYMENT_IN_PROGRESS ("sent for both
+ * initial deployments and rollback deployments", told apart by `reason`), so FAILED is the one to alarm on.
+ */
 export const FAILED_DEPLOYMENT_EVENTS = ['SERVICE_DEPLOYMENT_FAILED']
 
 export class Alarms extends pulumi.ComponentResource {

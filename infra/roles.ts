@@ -10,21 +10,25 @@ export interface TaskRolesArgs {
   secretArns: pulumi.Input<string>[]
 }
 
-// Only ECS tasks of this account may assume the roles (confused-deputy protection: IAM User Guide, "The confused
-// deputy problem"; ECS Developer Guide, task IAM role trust policy with aws:SourceAccount / aws:SourceArn).
-function ecsTasksTrust(accountId: string, region: string): string {
+// Who may assume the roles. The task role carries the confused-deputy conditions exactly as the ECS Developer
+// Guide documents them ("Amazon ECS task IAM role": "it is recommended that you use the aws:SourceAccount or
+// aws:SourceArn condition keys … Using the aws:SourceArn condition key to specify a specific cluster is not
+// currently supported, you should use the wildcard", example `ArnLike aws:SourceArn arn:aws:ecs:<region>:<account>:*`
+// with `StringEquals aws:SourceAccount`). The guide's page on the task execution role documents no such
+// condition, and a condition ECS does not satisfy there would stop every task from pulling its image: that role
+// keeps the documented plain trust (README, "What a real `pulumi up` adds").
+function ecsTasksTrust(condition?: Record<string, Record<string, string>>): string {
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow',
-      Principal: { Service: 'ecs-tasks.amazonaws.com' },
-      Action: 'sts:AssumeRole',
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': accountId },
-        ArnLike: { 'aws:SourceArn': `arn:aws:ecs:${region}:${accountId}:*` },
-      },
-    }],
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole', ...(condition && { Condition: condition }) }],
   })
+}
+
+function thisAccountsTasks(accountId: string, region: string) {
+  return {
+    StringEquals: { 'aws:SourceAccount': accountId },
+    ArnLike: { 'aws:SourceArn': `arn:aws:ecs:${region}:${accountId}:*` },
+  }
 }
 
 export class TaskRoles extends pulumi.ComponentResource {
@@ -37,9 +41,9 @@ export class TaskRoles extends pulumi.ComponentResource {
     super('mcp:infra:TaskRoles', name, {}, opts)
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId
     const region = aws.getRegionOutput({}, { parent: this }).region
-    const trust = pulumi.all([accountId, region]).apply(([accountId, region]) => ecsTasksTrust(accountId, region))
-    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: trust, description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
-    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: trust, description: 'MCP app: no AWS permissions' }, { parent: this })
+    const taskTrust = pulumi.all([accountId, region]).apply(([accountId, region]) => ecsTasksTrust(thisAccountsTasks(accountId, region)))
+    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ecsTasksTrust(), description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
+    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: taskTrust, description: 'MCP app: no AWS permissions' }, { parent: this })
     this.executionPolicy = new aws.iam.RolePolicy(`${name}-execution`, {
       role: this.execution.id,
       policy: pulumi.jsonStringify({

@@ -48,11 +48,15 @@ t.test('awslogs never blocks the app: non-blocking mode with a buffer', async (t
   t.match(definition.logConfiguration.options, { mode: 'non-blocking', 'max-buffer-size': /^\d+m$/ })
 })
 
-t.test('the roles trust ECS tasks of this account only (aws:SourceAccount, aws:SourceArn)', async (t) => {
-  for (const role of run.ofType('aws:iam/role:Role')) {
+t.test('the task role trusts ECS tasks of this account only (aws:SourceAccount, aws:SourceArn); the execution role the documented plain trust', async (t) => {
+  const trust = (suffix: string) => {
+    const role = run.ofType('aws:iam/role:Role').find((role) => role.name.endsWith(suffix))!
     const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement
-    t.same(statement.Condition, { StringEquals: { 'aws:SourceAccount': MOCK_ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:ecs:us-east-1:${MOCK_ACCOUNT}:*` } }, role.name)
+    return statement
   }
+  t.match(trust('-task'), { Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' })
+  t.same(trust('-task').Condition, { StringEquals: { 'aws:SourceAccount': MOCK_ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:ecs:us-east-1:${MOCK_ACCOUNT}:*` } })
+  t.same(trust('-execution'), { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' })
 })
 
 t.test('the service waits for the execution role policy, the security-group rules and the listeners', async (t) => {

@@ -23,6 +23,10 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/app ./dist/app
+# Fargate gives a read-only root a writable /tmp only as a task bind mount, root-owned 0755 when empty. ECS copies
+# the image's VOLUME path into the bind mount of the same containerPath (ECS Developer Guide, "Use bind mounts with
+# Amazon ECS"), so /tmp keeps the image's mode 1777 and uid 1000 can write there (infra/container.ts mounts it).
+VOLUME ["/tmp"]
 USER node
 # MCP clients (PORT) and relayed requests from the service's other tasks (MCP_PEER_PORT).
 EXPOSE 3000 3001

@@ -1,6 +1,9 @@
 // CloudWatch alarms on what ops must act on, all notifying one SNS topic (and the configured e-mail address):
-// unhealthy targets, 5xx answers (from the tasks and from the ALB itself), CPU and memory pressure, and a task
-// whose open sessions near its cap (new sessions get 503 there).
+// unhealthy targets, fewer healthy targets than the minimum task count (also when none ever registered), 5xx
+// answers (from the tasks and from the ALB itself), CPU and memory pressure, and a task whose open sessions near
+// its cap (new sessions get 503 there). ECS's own events about a deployment that failed or was rolled back by
+// the circuit breaker reach the same topic through EventBridge: `pulumi up` can end green while ECS is back on
+// the previous task definition.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
@@ -11,11 +14,21 @@ export interface AlarmsArgs {
   label: string
   clusterName: pulumi.Input<string>
   serviceName: pulumi.Input<string>
+  serviceArn: pulumi.Input<string>
   loadBalancerArnSuffix: pulumi.Input<string>
   targetGroupArnSuffix: pulumi.Input<string>
 }
 
-type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription'>
+type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription' | 'comparisonOperator' | 'treatMissingData'>
+
+/**
+ * ECS service events that mean a deployment did not reach its new task definition (EventBridge, source aws.ecs,
+ * detail-type "ECS Deployment State Change"). ECS Developer Guide, "Amazon ECS service deployment state change
+ * events": SERVICE_DEPLOYMENT_FAILED "is sent for services with deployment circuit breaker logic turned on"; the
+ * rollback that follows emits no event of its own kind, only SERVICE_DEPLOYMENT_IN_PROGRESS ("sent for both
+ * initial deployments and rollback deployments", told apart by `reason`), so FAILED is the one to alarm on.
+ */
+export const FAILED_DEPLOYMENT_EVENTS = ['SERVICE_DEPLOYMENT_FAILED']
 
 export class Alarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic
@@ -32,6 +45,17 @@ export class Alarms extends pulumi.ComponentResource {
     const loadBalancer = { LoadBalancer: args.loadBalancerArnSuffix }
     const targets = { ...loadBalancer, TargetGroup: args.targetGroupArnSuffix }
     const specs: Record<string, AlarmSpec> = {
+      'too-few-healthy-hosts': {
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'HealthyHostCount',
+        statistic: 'Minimum',
+        comparisonOperator: 'LessThanThreshold',
+        threshold: config.minTasks,
+        dimensions: targets,
+        // No data points means no target at all reported healthy: that is the outage this alarm is for.
+        treatMissingData: 'breaching',
+        alarmDescription: `fewer than ${config.minTasks} (minTasks) targets pass /health`,
+      },
       'unhealthy-hosts': { namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', statistic: 'Maximum', threshold: 0, dimensions: targets, evaluationPeriods: 3, alarmDescription: 'a task fails its /health check' },
       'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'tasks answer 5xx' },
       'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
@@ -58,6 +82,29 @@ export class Alarms extends pulumi.ComponentResource {
         ...spec,
       }, { parent: this }),
     )
+    this.deploymentEvents(name, args.serviceArn)
     this.registerOutputs({ topicArn: this.topic.arn })
+  }
+
+  private deploymentEvents(name: string, serviceArn: pulumi.Input<string>) {
+    const child = { parent: this }
+    const rule = new aws.cloudwatch.EventRule(`${name}-deployment-failed`, {
+      description: 'ECS deployment failed or rolled back by the circuit breaker',
+      eventPattern: pulumi.jsonStringify({
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        resources: [serviceArn],
+        detail: { eventName: FAILED_DEPLOYMENT_EVENTS },
+      }),
+    }, child)
+    // EventBridge may publish to the topic for this rule only.
+    const policy = new aws.sns.TopicPolicy(name, {
+      arn: this.topic.arn,
+      policy: pulumi.jsonStringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: this.topic.arn, Condition: { ArnEquals: { 'aws:SourceArn': rule.arn } } }],
+      }),
+    }, child)
+    new aws.cloudwatch.EventTarget(`${name}-deployment-failed`, { rule: rule.name, arn: this.topic.arn }, { parent: this, dependsOn: [policy] })
   }
 }

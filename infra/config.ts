@@ -19,6 +19,19 @@ const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }>
 const port = z.int().min(1024).max(65535)
 const percent = z.number().gt(0).max(100)
 
+/**
+ * What the app needs between SIGTERM's drain and ECS's SIGKILL: the forced close of lingering connections
+ * (1 s in app/main.ts), closing the server and the process exit, with room to spare.
+ */
+export const STOP_MARGIN_MS = 5_000
+
+/**
+ * How clients reach the service (README "HTTPS"): CloudFront's default certificate in front of an internal ALB
+ * (default, no domain needed), the ALB itself on a domain with an ACM certificate, or plain HTTP for a
+ * throw-away dev stack only.
+ */
+export type Exposure = 'cloudfront' | 'domain' | 'dev-plain-http'
+
 export const configSchema = z
   .strictObject({
     // network
@@ -27,16 +40,23 @@ export const configSchema = z
     natGateways: z.enum(['single', 'onePerAz', 'none']).default('single'),
     vpcEndpoints: z.boolean().default(false),
     allowedCidrs: z.array(z.cidrv4()).min(1).default(['0.0.0.0/0']),
-    // load balancer
-    certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, 'an ACM certificate ARN').optional(),
+    // HTTPS and the load balancer
     domainName: z.string().regex(/^[a-z0-9.-]+$/i, 'a host name').optional(),
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'a Route 53 hosted zone id').optional(),
+    certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, 'an ACM certificate ARN').optional(),
+    devOnlyPlainHttp: z.boolean().default(false),
     sslPolicy: z.string().default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
+    originReadTimeoutSeconds: z.int().min(1).max(180).default(60),
+    originKeepaliveTimeoutSeconds: z.int().min(1).max(180).default(5),
     idleTimeoutSeconds: z.int().min(1).max(4000).default(60),
     deregistrationDelaySeconds: z.int().min(0).max(3600).default(30),
+    accessLogsEnabled: z.boolean().default(true),
+    accessLogRetentionDays: z.int().min(1).default(30),
     // task
     cpu: z.literal([256, 512, 1024, 2048, 4096]).default(512),
     memory: z.int().default(1024),
     cpuArchitecture: z.enum(['X86_64', 'ARM64']).default('X86_64'),
+    fargateSpotWeight: z.int().min(0).max(1000).default(0),
     desiredCount: z.int().min(1).default(2),
     minTasks: z.int().min(1).default(2),
     maxTasks: z.int().min(1).default(10),
@@ -46,8 +66,8 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     allowedOrigins: z.array(z.url()).default([]),
     heartbeatMs: z.int().min(1000).default(15_000),
-    drainMs: z.int().min(0).default(30_000),
-    stopTimeoutSeconds: z.int().min(2).max(120).default(45),
+    drainMs: z.int().min(0).default(10_000),
+    stopTimeoutSeconds: z.int().min(2).max(120).default(20),
     maxSessionsPerTask: z.int().min(1).default(1000),
     maxSessionsPerKey: z.int().min(1).default(100),
     logRetentionDays: z.literal(LOG_RETENTION_DAYS).default(30),
@@ -73,13 +93,25 @@ export const configSchema = z
     if (memory && (c.memory < memory.min || c.memory > memory.max || c.memory % memory.step !== 0)) {
       fail('memory', `Fargate cpu ${c.cpu} takes memory ${memory.min}..${memory.max} in steps of ${memory.step}`)
     }
-    // Draining (design §4): ECS must not kill the task before the app has drained and closed its streams,
-    // and the ALB must keep routing a deregistered task's open requests for the whole drain.
-    if (c.stopTimeoutSeconds * 1000 <= c.drainMs) fail('stopTimeoutSeconds', 'must exceed drainMs')
-    if (c.deregistrationDelaySeconds * 1000 < c.drainMs) fail('deregistrationDelaySeconds', 'must be at least drainMs')
-    if (c.deregistrationDelaySeconds > c.stopTimeoutSeconds) fail('deregistrationDelaySeconds', 'must not exceed stopTimeoutSeconds')
-    // Two heartbeats fit in one idle period, so one lost ping does not cut an idle stream.
+    // The stop sequence (README "Stopping"): ECS deregisters the task and waits deregistrationDelaySeconds, only
+    // then sends SIGTERM; the app drains for drainMs and exits, and SIGKILL follows stopTimeoutSeconds after
+    // SIGTERM. The two periods follow each other, so only the drain has to fit in stopTimeout.
+    if (c.stopTimeoutSeconds * 1000 < c.drainMs + STOP_MARGIN_MS) fail('stopTimeoutSeconds', `must be at least drainMs + ${STOP_MARGIN_MS / 1000} s`)
+    // Two heartbeats fit in one idle period, so one lost ping does not cut an idle stream: at the ALB and at
+    // CloudFront, whose origin read timeout is the longest gap it accepts between two packets of a response.
     if (c.idleTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('idleTimeoutSeconds', 'must exceed 2 × heartbeatMs')
+    const exposure = exposureOf(c)
+    if (exposure === 'cloudfront') {
+      if (c.originReadTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('originReadTimeoutSeconds', 'must exceed 2 × heartbeatMs')
+      // CloudFront must give up an idle origin connection before the ALB closes it, or it reuses a closed one (502).
+      if (c.originKeepaliveTimeoutSeconds >= c.idleTimeoutSeconds) fail('originKeepaliveTimeoutSeconds', 'must be below idleTimeoutSeconds')
+      if (c.allowedCidrs.join() !== '0.0.0.0/0') fail('allowedCidrs', 'restricts a public ALB only (domainName or devOnlyPlainHttp); behind CloudFront use AWS WAF')
+    }
+    if (c.domainName && !c.hostedZoneId && !c.certificateArn) fail('hostedZoneId', 'domainName needs hostedZoneId (a DNS-validated certificate and record) or certificateArn')
+    if (c.certificateArn && !c.domainName) fail('certificateArn', 'needs domainName, the name the certificate covers')
+    if (c.devOnlyPlainHttp && c.domainName) fail('devOnlyPlainHttp', 'cannot be combined with domainName (that stack serves HTTPS)')
+    // AWS offers Fargate Spot for X86_64 tasks only.
+    if (c.fargateSpotWeight > 0 && c.cpuArchitecture === 'ARM64') fail('fargateSpotWeight', 'Fargate Spot does not run ARM64 tasks: set cpuArchitecture X86_64 or fargateSpotWeight 0')
     if (c.minTasks > c.desiredCount || c.desiredCount > c.maxTasks) fail('desiredCount', 'must lie in minTasks..maxTasks')
     if (c.sessionsTargetPerTask >= c.maxSessionsPerTask) fail('sessionsTargetPerTask', 'must be below maxSessionsPerTask')
     if (c.peerPort === c.containerPort) fail('peerPort', 'must differ from containerPort')
@@ -87,6 +119,11 @@ export const configSchema = z
   })
 
 export type InfraConfig = z.infer<typeof configSchema>
+
+export function exposureOf(config: Pick<InfraConfig, 'domainName' | 'devOnlyPlainHttp'>): Exposure {
+  if (config.domainName) return 'domain'
+  return config.devOnlyPlainHttp ? 'dev-plain-http' : 'cloudfront'
+}
 
 // Pulumi hands every value over as a string (objects and lists JSON-encoded); JSON decoding restores numbers,
 // booleans and lists, and a value that is no JSON is a plain string.

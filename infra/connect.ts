@@ -13,7 +13,14 @@ export function inspectorUi(url: string): string {
   return `${INSPECTOR} --transport sse --server-url ${url}/sse --header "Authorization: Bearer ${KEY_PLACEHOLDER}"`
 }
 
-/** Prints the secret part of the first `name:secret` entry of the keys secret. */
+/**
+ * Prints the secret of the first plain `name:secret` entry of MCP_API_KEYS. After a rotation to hashed entries
+ * (`name:sha256:<hex>`) the secret holds no key to print: it says so on stderr and exits 1 rather than print a hash.
+ */
+export const PRINT_FIRST_PLAIN_KEY =
+  `awk -v RS=, -F: 'NF && $2 != "sha256" { sub(/^[^:]*:/, ""); sub(/\\n$/, ""); print; found = 1; exit } ` +
+  `END { if (!found) { print "no plain key stored (only name:sha256:<hex> entries): ask whoever rotated the keys" > "/dev/stderr"; exit 1 } }'`
+
 export function readKeyCommand(secretArn: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secretArn} --query SecretString --output text | cut -d, -f1 | cut -d: -f2-`
+  return pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secretArn} --query SecretString --output text | ${PRINT_FIRST_PLAIN_KEY}`
 }

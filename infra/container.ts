@@ -2,12 +2,18 @@
 // environment the app reads (README "Settings"), and its secrets as references to Secrets Manager.
 import type * as aws from '@pulumi/aws'
 import type { InfraConfig } from './config'
+import { HEALTH_CHECK } from './load-balancer'
 
 export const CONTAINER_NAME = 'mcp'
 export const SCRATCH_VOLUME = 'tmp'
 const APP_USER = '1000'
 // The app's keep-alive must outlast the ALB's idle timeout, or the ALB reuses a socket the app just closed (502).
 const KEEP_ALIVE_MARGIN_MS = 5_000
+/**
+ * awslogs in non-blocking mode: when CloudWatch Logs is slow, lines wait in this buffer (and the oldest are
+ * dropped once it is full) instead of blocking the app's writes to stdout, which would stall every request.
+ */
+export const LOG_BUFFER = '25m'
 
 export interface ContainerInputs {
   config: InfraConfig
@@ -71,11 +77,28 @@ export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerD
       { name: 'MCP_API_KEYS', valueFrom: inputs.apiKeysSecretArn },
       { name: 'MCP_SESSION_SECRET', valueFrom: inputs.sessionSecretArn },
     ],
-    // The only writable place: a task-local scratch volume for libraries that insist on a temp dir.
+    // The only writable place: a task bind mount at /tmp. A plain one is root-owned 0755 on Fargate; because the
+    // image declares `VOLUME /tmp`, ECS copies the image's /tmp (mode 1777) into it (ECS Developer Guide, "Use
+    // bind mounts with Amazon ECS": the data in the VOLUME path is copied to the data volume), so uid 1000 writes.
     mountPoints: [{ sourceVolume: SCRATCH_VOLUME, containerPath: '/tmp', readOnly: false }],
+    // ECS ignores the image's HEALTHCHECK; this one replaces it, on /health (liveness) like the ALB's: /ready
+    // turns 503 while draining, full or without Redis, and must never make ECS replace a task.
+    healthCheck: {
+      command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${config.containerPort}${config.basePath}${HEALTH_CHECK.path}', { signal: AbortSignal.timeout(${(HEALTH_CHECK.timeoutSeconds - 1) * 1000}) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+      interval: HEALTH_CHECK.intervalSeconds,
+      timeout: HEALTH_CHECK.timeoutSeconds,
+      retries: 3,
+      startPeriod: 10,
+    },
     logConfiguration: {
       logDriver: 'awslogs',
-      options: { 'awslogs-group': inputs.logGroupName, 'awslogs-region': inputs.region, 'awslogs-stream-prefix': CONTAINER_NAME },
+      options: {
+        'awslogs-group': inputs.logGroupName,
+        'awslogs-region': inputs.region,
+        'awslogs-stream-prefix': CONTAINER_NAME,
+        mode: 'non-blocking',
+        'max-buffer-size': LOG_BUFFER,
+      },
     },
   }
 }

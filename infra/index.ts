@@ -1,12 +1,14 @@
 // Entry of the Pulumi program (`main: infra/` in Pulumi.yaml): the MCP server on ECS Fargate behind an ALB.
 // Each concern is one component; this file only wires their outputs together. Stack outputs are the exports.
 import * as pulumi from '@pulumi/pulumi'
+import { AccessLogs } from './access-logs'
 import { Alarms } from './alarms'
 import { Autoscaling } from './autoscaling'
 import { Cache } from './cache'
-import { loadConfig } from './config'
+import { exposureOf, loadConfig } from './config'
 import { inspectorCli, inspectorUi, readKeyCommand } from './connect'
 import { Dashboard } from './dashboard'
+import { Edge } from './edge'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
@@ -20,15 +22,28 @@ const label = `${pulumi.getProject()}-${pulumi.getStack()}`
 
 const network = new Network('mcp', config)
 const securityGroups = new SecurityGroups('mcp', { config, vpcId: network.vpcId })
-if (config.vpcEndpoints) {
-  new VpcEndpoints('mcp-endpoints', { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, routeTableIds: network.routeTableIds, taskSecurityGroupId: securityGroups.task.id })
-}
+const endpoints = config.vpcEndpoints
+  ? [new VpcEndpoints('mcp-endpoints', { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, routeTableIds: network.routeTableIds, taskSecurityGroupId: securityGroups.task.id })]
+  : []
 const cache = config.cacheEnabled
   ? new Cache('mcp-cache', { config, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, taskSecurityGroupId: securityGroups.task.id })
   : undefined
 const secrets = new AppSecrets('mcp')
 const image = new ContainerImage('mcp', config)
-const loadBalancer = new LoadBalancer('mcp', { config, vpcId: network.vpcId, publicSubnetIds: network.publicSubnetIds, securityGroupId: securityGroups.loadBalancer.id })
+const accessLogs = config.accessLogsEnabled ? new AccessLogs('mcp-access-logs', config) : undefined
+const loadBalancer = new LoadBalancer('mcp', {
+  config,
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  privateSubnetIds: network.privateSubnetIds,
+  securityGroupId: securityGroups.loadBalancer.id,
+  accessLogsBucket: accessLogs?.bucket.bucket,
+}, { dependsOn: accessLogs ? [accessLogs.policy] : [] })
+const edge = exposureOf(config) === 'cloudfront'
+  ? new Edge('mcp-edge', { config, loadBalancerArn: loadBalancer.loadBalancer.arn, loadBalancerDnsName: loadBalancer.loadBalancer.dnsName })
+  : undefined
+/** What clients use: CloudFront's HTTPS URL by default, the domain's with one, the ALB's plain one in dev only. */
+const publicUrl = edge?.url ?? loadBalancer.url
 const app = new AppService('mcp', {
   config,
   label,
@@ -37,11 +52,11 @@ const app = new AppService('mcp', {
   privateSubnetIds: network.privateSubnetIds,
   securityGroupId: securityGroups.task.id,
   targetGroupArn: loadBalancer.targetGroup.arn,
-  publicUrl: loadBalancer.url,
+  publicUrl,
   apiKeysSecretArn: secrets.apiKeys.arn,
   sessionSecretArn: secrets.sessionSecret.arn,
   redisUrl: cache?.url,
-  startAfter: [secrets, ...loadBalancer.listeners],
+  startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints],
 })
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
@@ -49,6 +64,7 @@ const alarms = new Alarms('mcp', {
   label,
   clusterName: app.cluster.name,
   serviceName: app.service.name,
+  serviceArn: app.service.id,
   loadBalancerArnSuffix: loadBalancer.loadBalancer.arnSuffix,
   targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
 })
@@ -64,7 +80,7 @@ const dashboard = config.dashboardEnabled
   })
   : undefined
 
-export const url = loadBalancer.url
+export const url = publicUrl
 export const sseUrl = pulumi.interpolate`${url}/sse`
 export const streamableHttpUrl = pulumi.interpolate`${url}/mcp`
 export const apiKeysSecretArn = secrets.apiKeys.arn
@@ -78,3 +94,5 @@ export const alarmTopicArn = alarms.topic.arn
 export const dashboardName = dashboard?.dashboardName
 export const dashboardUrl = dashboard?.url
 export const redisUrl = cache?.url
+export const accessLogsBucket = accessLogs?.bucket.bucket
+export const cloudFrontDistributionId = edge?.distribution.id

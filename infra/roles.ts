@@ -10,20 +10,41 @@ export interface TaskRolesArgs {
   secretArns: pulumi.Input<string>[]
 }
 
-const ECS_TASKS_TRUST = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-})
+// Who may assume the roles. The task role carries the confused-deputy conditions exactly as the ECS Developer
+// Guide documents them ("Amazon ECS task IAM role": "it is recommended that you use the aws:SourceAccount or
+// aws:SourceArn condition keys … Using the aws:SourceArn condition key to specify a specific cluster is not
+// currently supported, you should use the wildcard", example `ArnLike aws:SourceArn arn:aws:ecs:<region>:<account>:*`
+// with `StringEquals aws:SourceAccount`). The guide's page on the task execution role documents no such
+// condition, and a condition ECS does not satisfy there would stop every task from pulling its image: that role
+// keeps the documented plain trust (README, "What a real `pulumi up` adds").
+function ecsTasksTrust(condition?: Record<string, Record<string, string>>): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole', ...(condition && { Condition: condition }) }],
+  })
+}
+
+function thisAccountsTasks(accountId: string, region: string) {
+  return {
+    StringEquals: { 'aws:SourceAccount': accountId },
+    ArnLike: { 'aws:SourceArn': `arn:aws:ecs:${region}:${accountId}:*` },
+  }
+}
 
 export class TaskRoles extends pulumi.ComponentResource {
   readonly execution: aws.iam.Role
   readonly task: aws.iam.Role
+  /** ECS needs it before the first task starts (image pull, secrets): the service waits for it. */
+  readonly executionPolicy: aws.iam.RolePolicy
 
   constructor(name: string, args: TaskRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:TaskRoles', name, {}, opts)
-    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
-    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: ECS_TASKS_TRUST, description: 'MCP app: no AWS permissions' }, { parent: this })
-    new aws.iam.RolePolicy(`${name}-execution`, {
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId
+    const region = aws.getRegionOutput({}, { parent: this }).region
+    const taskTrust = pulumi.all([accountId, region]).apply(([accountId, region]) => ecsTasksTrust(thisAccountsTasks(accountId, region)))
+    this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ecsTasksTrust(), description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
+    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: taskTrust, description: 'MCP app: no AWS permissions' }, { parent: this })
+    this.executionPolicy = new aws.iam.RolePolicy(`${name}-execution`, {
       role: this.execution.id,
       policy: pulumi.jsonStringify({
         Version: '2012-10-17',

@@ -1,9 +1,12 @@
-// Least-privilege security groups (design §6): the world reaches only the load balancer's listener ports
-// (from the configured CIDRs); the load balancer reaches only the task port; tasks reach each other only on
-// the peer relay port (design §4). Tasks have no other ingress at all.
+// Least-privilege security groups (design §6): only CloudFront's origin-facing servers (default) or the
+// configured CIDRs (a public ALB) reach the load balancer's listener ports; the load balancer reaches only the
+// task port; tasks reach each other only on the peer relay port (design §4). Tasks have no other ingress at all.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import type { InfraConfig } from './config'
+import { exposureOf, type InfraConfig } from './config'
+
+/** AWS's managed prefix list of the addresses CloudFront uses towards origins (VPC origins included). */
+export const CLOUDFRONT_ORIGIN_FACING = 'com.amazonaws.global.cloudfront.origin-facing'
 
 export const HTTP_PORT = 80
 export const HTTPS_PORT = 443
@@ -11,6 +14,8 @@ export const HTTPS_PORT = 443
 export class SecurityGroups extends pulumi.ComponentResource {
   readonly loadBalancer: aws.ec2.SecurityGroup
   readonly task: aws.ec2.SecurityGroup
+  /** Every rule: the service waits for them, so no task starts (and fails its health check) before they exist. */
+  readonly rules: pulumi.Resource[] = []
 
   constructor(name: string, args: { config: InfraConfig; vpcId: pulumi.Input<string> }, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:SecurityGroups', name, {}, opts)
@@ -21,19 +26,25 @@ export class SecurityGroups extends pulumi.ComponentResource {
     const alb = this.loadBalancer.id
     const task = this.task.id
 
-    const listenerPorts = config.certificateArn ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT]
-    for (const port of listenerPorts) {
-      config.allowedCidrs.forEach((cidr, index) => {
-        new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}-${index}`, { securityGroupId: alb, cidrIpv4: cidr, ...tcp(port), description: 'clients' }, child)
-      })
-    }
-    new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-task`, { securityGroupId: alb, referencedSecurityGroupId: task, ...tcp(config.containerPort), description: 'to tasks' }, child)
+    const ingress = (suffix: string, args: aws.vpc.SecurityGroupIngressRuleArgs) => this.rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-${suffix}`, args, child))
+    const egress = (suffix: string, args: aws.vpc.SecurityGroupEgressRuleArgs) => this.rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-${suffix}`, args, child))
 
-    new aws.vpc.SecurityGroupIngressRule(`${name}-task-from-alb`, { securityGroupId: task, referencedSecurityGroupId: alb, ...tcp(config.containerPort), description: 'from the load balancer' }, child)
-    new aws.vpc.SecurityGroupIngressRule(`${name}-task-peer-in`, { securityGroupId: task, referencedSecurityGroupId: task, ...tcp(config.peerPort), description: 'session relay between tasks' }, child)
-    new aws.vpc.SecurityGroupEgressRule(`${name}-task-peer-out`, { securityGroupId: task, referencedSecurityGroupId: task, ...tcp(config.peerPort), description: 'session relay between tasks' }, child)
+    const exposure = exposureOf(config)
+    if (exposure === 'cloudfront') {
+      const prefixListId = aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING }, child).id
+      ingress(`alb-in-${HTTP_PORT}-cloudfront`, { securityGroupId: alb, prefixListId, ...tcp(HTTP_PORT), description: 'CloudFront VPC origin' })
+    } else {
+      for (const port of exposure === 'domain' ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT]) {
+        config.allowedCidrs.forEach((cidr, index) => ingress(`alb-in-${port}-${index}`, { securityGroupId: alb, cidrIpv4: cidr, ...tcp(port), description: 'clients' }))
+      }
+    }
+    egress('alb-to-task', { securityGroupId: alb, referencedSecurityGroupId: task, ...tcp(config.containerPort), description: 'to tasks' })
+
+    ingress('task-from-alb', { securityGroupId: task, referencedSecurityGroupId: alb, ...tcp(config.containerPort), description: 'from the load balancer' })
+    ingress('task-peer-in', { securityGroupId: task, referencedSecurityGroupId: task, ...tcp(config.peerPort), description: 'session relay between tasks' })
+    egress('task-peer-out', { securityGroupId: task, referencedSecurityGroupId: task, ...tcp(config.peerPort), description: 'session relay between tasks' })
     // Image pulls, Secrets Manager, CloudWatch Logs and the tools' outbound APIs are all HTTPS.
-    new aws.vpc.SecurityGroupEgressRule(`${name}-task-https-out`, { securityGroupId: task, cidrIpv4: '0.0.0.0/0', ...tcp(HTTPS_PORT), description: 'HTTPS to AWS APIs and tool upstreams' }, child)
+    egress('task-https-out', { securityGroupId: task, cidrIpv4: '0.0.0.0/0', ...tcp(HTTPS_PORT), description: 'HTTPS to AWS APIs and tool upstreams' })
     this.registerOutputs({ loadBalancer: alb, task })
   }
 }

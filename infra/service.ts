@@ -19,7 +19,10 @@ export interface AppServiceArgs {
   apiKeysSecretArn: pulumi.Input<string>
   sessionSecretArn: pulumi.Input<string>
   redisUrl?: pulumi.Input<string>
-  /** What must exist before tasks start: listeners (a service needs its target group attached) and secret values. */
+  /**
+   * What must exist before tasks start: listeners (a service needs its target group attached), secret values,
+   * security-group rules and VPC endpoints (without them a task cannot pull, log or pass a health check).
+   */
   startAfter: pulumi.Resource[]
 }
 
@@ -35,6 +38,7 @@ export class AppService extends pulumi.ComponentResource {
     const { config } = args
     const child = { parent: this }
     this.cluster = new aws.ecs.Cluster(name, { settings: [{ name: 'containerInsights', value: 'enabled' }] }, child)
+    const capacity = new aws.ecs.ClusterCapacityProviders(name, { clusterName: this.cluster.name, capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }, child)
     this.logGroup = new aws.cloudwatch.LogGroup(name, { retentionInDays: config.logRetentionDays }, child)
     this.roles = new TaskRoles(name, {
       repositoryArn: args.repositoryArn,
@@ -45,7 +49,7 @@ export class AppService extends pulumi.ComponentResource {
     this.service = new aws.ecs.Service(name, {
       cluster: this.cluster.arn,
       taskDefinition: this.taskDefinition.arn,
-      launchType: 'FARGATE',
+      capacityProviderStrategies: capacityStrategy(config),
       desiredCount: config.desiredCount,
       networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
       loadBalancers: [{ targetGroupArn: args.targetGroupArn, containerName: CONTAINER_NAME, containerPort: config.containerPort }],
@@ -58,7 +62,7 @@ export class AppService extends pulumi.ComponentResource {
       propagateTags: 'SERVICE',
       enableEcsManagedTags: true,
       waitForSteadyState: true,
-    }, { parent: this, dependsOn: args.startAfter, ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
+    }, { parent: this, dependsOn: [...args.startAfter, capacity, this.roles.executionPolicy], ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
     this.registerOutputs({ serviceName: this.service.name, logGroupName: this.logGroup.name })
   }
 
@@ -83,4 +87,14 @@ export class AppService extends pulumi.ComponentResource {
       containerDefinitions: definition,
     }, { parent: this })
   }
+}
+
+/**
+ * On-demand Fargate always carries `minTasks` (the base); above it, tasks are spread 1 : fargateSpotWeight between
+ * on-demand and Spot. A Spot interruption sends SIGTERM with a two-minute warning, and deregisters the task at
+ * the same time: the drain after SIGTERM covers it (README "Stopping").
+ */
+export function capacityStrategy(config: InfraConfig): aws.types.input.ecs.ServiceCapacityProviderStrategy[] {
+  const onDemand = { capacityProvider: 'FARGATE', base: config.minTasks, weight: 1 }
+  return config.fargateSpotWeight > 0 ? [onDemand, { capacityProvider: 'FARGATE_SPOT', weight: config.fargateSpotWeight }] : [onDemand]
 }

@@ -8,8 +8,12 @@ import type { Config } from '../config.js'
  * metric `OpenSessions` in MCP_EMF_NAMESPACE, dimension ServiceName.
  */
 export default fp(async function emf(app: FastifyInstance, { emf }: { emf: NonNullable<Config['emf']> }) {
+  // Written at info whatever LOG_LEVEL says: autoscaling, the sessions alarm and the dashboard read this line,
+  // and `warn` must not blind them. A child logger with its own level (pino) keeps the line at info, so error
+  // alerting never sees it.
+  const metricsLog = app.log.child({}, { level: 'info' })
   const publish = () =>
-    app.log.info(
+    metricsLog.info(
       {
         _aws: {
           Timestamp: Date.now(),

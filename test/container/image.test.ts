@@ -19,10 +19,16 @@ if ('skip' in choice) {
   const { engine } = choice
   t.comment(`container engine: ${engine.name}`)
   const image = await buildImage(t, engine)
-  // Fargate-like: read-only root filesystem with a tmpfs /tmp, an init process, keys from the environment.
+  // Fargate-like: read-only root filesystem, an init process, keys from the environment, and /tmp as the task
+  // definition provides it: an empty task volume that the image's `VOLUME /tmp` populates (its contents and
+  // mode copied in, as ECS does for a bind mount at a VOLUME path), never a world-writable tmpfs of our own.
+  const scratch = `mcp-fargate-server-test-${process.pid}-tmp`
+  t.teardown(() => engine.cli(['volume', 'rm', '--force', scratch]))
+  const createdVolume = await engine.cli(['volume', 'create', scratch])
+  if (createdVolume.status !== 0) throw new Error(`volume create failed: ${createdVolume.stderr}`)
   const server = await startContainer(t, engine, image, {
     env: { MCP_API_KEYS: KEYS },
-    flags: ['--read-only', '--tmpfs', '/tmp', '--init'],
+    flags: ['--read-only', '--read-only-tmpfs=false', '--volume', `${scratch}:/tmp`, '--init'],
   })
   const started = await answers(server.url, '/health', 200)
 
@@ -99,8 +105,12 @@ if ('skip' in choice) {
     const writeRoot = await engine.cli(['exec', server.name, 'sh', '-c', 'touch /home/node/probe'])
     t.not(writeRoot.status, 0, 'the root filesystem is not writable')
     t.match(writeRoot.stderr, /Read-only file system/)
-    const writeTmp = await engine.cli(['exec', server.name, 'sh', '-c', 'touch /tmp/probe && rm /tmp/probe'])
-    t.equal(writeTmp.status, 0, '/tmp is writable')
+    const writeTmp = await engine.cli(['exec', server.name, 'sh', '-c', 'touch /tmp/probe && stat -c %u /tmp/probe && rm /tmp/probe'])
+    t.equal(writeTmp.status, 0, '/tmp is writable by the server\'s user', { stderr: writeTmp.stderr })
+    t.equal(writeTmp.stdout.trim(), '1000', 'and the file belongs to uid 1000')
+    const mount = await engine.cli(['exec', server.name, 'sh', '-c', 'grep " /tmp " /proc/mounts; stat -c %a:%u /tmp'])
+    t.notMatch(mount.stdout, /^tmpfs /m, '/tmp is the task volume, not a tmpfs')
+    t.match(mount.stdout, /^1777:0$/m, 'with the mode the image\'s VOLUME gave it (copied in, as ECS copies it)')
   })
 
   t.test('NODE_ENV=production without keys: the container exits non-zero with the reason in its log', async (t) => {

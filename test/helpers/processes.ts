@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createConnection } from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -131,19 +132,21 @@ export async function startRedis(t: Teardown, port?: number): Promise<{ child: C
  * HAProxy as the stand-in for the ALB: round robin over the tasks, health checks, and optionally the
  * ALB's lb_cookie stickiness (an inserted cookie that only cookie-keeping clients send back). Checking
  * `/ready` instead of `/health` stands in for ECS deregistering a task before it stops it: no new requests
- * reach a draining task.
+ * reach a draining task. Its runtime API listens on `socket` (see `haproxyCommand`); task `i` is the server
+ * `tasks/t<i>`.
  */
 export async function startHaproxy(
   t: Teardown,
   tasks: Task[],
   { sticky = false, check = '/health', idleTimeoutMs = 120_000 } = {},
-): Promise<{ child: Child; url: string }> {
+): Promise<{ child: Child; url: string; socket: string }> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'haproxy-'))
   const servers = tasks.map((task, index) => `  server t${index} 127.0.0.1:${task.port} check inter 300ms fall 2 rise 1${sticky ? ` cookie t${index}` : ''}`)
   const config = [
     'global',
     '  maxconn 4096',
+    `  stats socket ${join(dir, 'haproxy.sock')} mode 600 level admin`,
     'defaults',
     '  mode http',
     '  option http-no-delay',
@@ -166,7 +169,22 @@ export async function startHaproxy(
   writeFileSync(file, config)
   const child = spawnChild(t, 'haproxy', ['-db', '-f', file])
   await waitForPort(port)
-  return { child, url: `http://127.0.0.1:${port}` }
+  return { child, url: `http://127.0.0.1:${port}`, socket: join(dir, 'haproxy.sock') }
+}
+
+/**
+ * One command to HAProxy's runtime API over its stats socket (e.g. `set server tasks/t0 state maint`, what
+ * deregistering a target is to the ALB); resolves with HAProxy's answer, bounded in time.
+ */
+export function haproxyCommand(socket: string, command: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = ''
+    const connection = createConnection(socket, () => connection.end(`${command}\n`))
+    connection.setTimeout(timeoutMs, () => connection.destroy(new Error(`haproxy did not answer "${command}" within ${timeoutMs} ms`)))
+    connection.on('data', (chunk: Buffer) => (answer += chunk.toString()))
+    connection.once('error', reject)
+    connection.once('close', () => resolve(answer.trim()))
+  })
 }
 
 /** The peer address a session id names as its owner (the middle of `v1.<owner>.<nonce>.<mac>`). */

@@ -27,9 +27,14 @@ t.test('the README "Deploy (ops)" section documents every key', async (t) => {
 })
 
 const broken: [string, Record<string, string>, string][] = [
-  ['stopTimeout not above the drain', { drainMs: '45000', stopTimeoutSeconds: '45', deregistrationDelaySeconds: '45' }, 'stopTimeoutSeconds'],
-  ['deregistration shorter than the drain', { deregistrationDelaySeconds: '20' }, 'deregistrationDelaySeconds'],
-  ['deregistration longer than stopTimeout', { deregistrationDelaySeconds: '50' }, 'deregistrationDelaySeconds'],
+  ['stopTimeout without the margin after the drain', { drainMs: '16000', stopTimeoutSeconds: '20' }, 'stopTimeoutSeconds'],
+  ['a CloudFront read timeout within two heartbeats', { originReadTimeoutSeconds: '30' }, 'originReadTimeoutSeconds'],
+  ['a CloudFront keep-alive not below the ALB idle timeout', { originKeepaliveTimeoutSeconds: '60' }, 'originKeepaliveTimeoutSeconds'],
+  ['client CIDRs behind CloudFront (a security group cannot see them)', { allowedCidrs: '["203.0.113.0/24"]' }, 'allowedCidrs'],
+  ['a domain without a hosted zone or certificate', { domainName: 'mcp.example.com' }, 'hostedZoneId'],
+  ['a certificate without its domain', { certificateArn: 'arn:aws:acm:us-east-1:1:certificate/x' }, 'certificateArn'],
+  ['plain HTTP with a domain', { devOnlyPlainHttp: 'true', domainName: 'mcp.example.com', hostedZoneId: 'Z1' }, 'devOnlyPlainHttp'],
+  ['Fargate Spot with ARM64, which AWS does not offer', { fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }, 'fargateSpotWeight'],
   ['stopTimeout over the ECS maximum', { stopTimeoutSeconds: '121' }, 'stopTimeoutSeconds'],
   ['idle timeout not above two heartbeats', { idleTimeoutSeconds: '30' }, 'idleTimeoutSeconds'],
   ['memory Fargate does not offer with that CPU', { cpu: '512', memory: '512' }, 'memory'],
@@ -40,7 +45,7 @@ const broken: [string, Record<string, string>, string][] = [
   ['a retention CloudWatch does not offer', { logRetentionDays: '10' }, 'logRetentionDays'],
   ['a misspelt key', { drainMS: '30000' }, 'drainMS'],
   ['a number that is not one', { heartbeatMs: 'fast' }, 'heartbeatMs'],
-  ['a certificate that is no ACM ARN', { certificateArn: 'my-cert' }, 'certificateArn'],
+  ['a certificate that is no ACM ARN', { certificateArn: 'my-cert', domainName: 'mcp.example.com' }, 'certificateArn'],
 ]
 for (const [what, values, key] of broken) {
   t.test(`rejects ${what}, naming ${key}`, async (t) => {
@@ -49,6 +54,22 @@ for (const [what, values, key] of broken) {
 }
 
 t.test('values arrive as Pulumi passes them: numbers, booleans and lists JSON-encoded, strings as they are', async (t) => {
-  const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com' })
-  t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com' })
+  const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
+  t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
+})
+
+t.test('the Spot + ARM64 refusal says what to change', async (t) => {
+  t.throws(() => parseConfig({ fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }), { message: /Fargate Spot does not run ARM64 tasks: set cpuArchitecture X86_64 or fargateSpotWeight 0/ })
+})
+
+t.test('the key-reading command prints the first plain key, and after a rotation to hashed keys says so instead of printing a hash', async (t) => {
+  const { PRINT_FIRST_PLAIN_KEY } = (await import('../../infra/connect.js')).default
+  const { spawnSync } = await import('node:child_process')
+  const read = (secretString: string) => spawnSync('sh', ['-c', PRINT_FIRST_PLAIN_KEY], { input: `${secretString}\n`, encoding: 'utf8' })
+  t.equal(read('ops:abc123,alice:sha256:' + 'a'.repeat(64)).stdout, 'abc123\n')
+  t.equal(read('alice:sha256:' + 'a'.repeat(64) + ',ops:xyz').stdout, 'xyz\n', 'skips hashed entries')
+  const hashedOnly = read('alice:sha256:' + 'a'.repeat(64))
+  t.equal(hashedOnly.status, 1)
+  t.equal(hashedOnly.stdout, '', 'no hash printed as if it were a key')
+  t.match(hashedOnly.stderr, /no plain key stored/)
 })

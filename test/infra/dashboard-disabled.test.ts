@@ -9,5 +9,5 @@ t.test('disabling the dashboard in config removes it and its outputs, and keeps 
   t.equal(run.ofType('mcp:infra:Dashboard').length, 0)
   t.equal(run.outputs.dashboardName, undefined)
   t.equal(run.outputs.dashboardUrl, undefined)
-  t.equal(run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').length, 6)
+  t.equal(run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').length, 7)
 })

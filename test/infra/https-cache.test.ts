@@ -1,12 +1,14 @@
-// A production-shaped stack under Pulumi mocks: HTTPS with a certificate and a DNS name, a base path,
-// ElastiCache, no NAT (VPC endpoints instead), restricted client CIDRs and an alarm e-mail address.
+// A production-shaped stack under Pulumi mocks: HTTPS on a domain with a DNS-validated certificate and an alias
+// record, a base path, ElastiCache, no NAT (VPC endpoints instead), restricted client CIDRs, an alarm e-mail
+// address and Fargate Spot.
 import t from 'tap'
 import { EGRESS_RULE, INGRESS_RULE, MOCK_VPC, SECURITY_GROUP, appContainer, runProgram } from './program.js'
 
-const CERTIFICATE = 'arn:aws:acm:us-east-1:123456789012:certificate/abc'
+const CERTIFICATE = 'arn:aws:mock:us-east-1:123456789012:acm/certificate/mcp' // the validated certificate
 const run = await runProgram({
-  certificateArn: CERTIFICATE,
   domainName: 'mcp.example.com',
+  hostedZoneId: 'Z0123456789ABC',
+  fargateSpotWeight: '2',
   basePath: '/team-a',
   allowedCidrs: JSON.stringify(['203.0.113.0/24']),
   cacheEnabled: 'true',
@@ -18,6 +20,23 @@ const run = await runProgram({
 const { env } = appContainer(run)
 const taskSecurityGroup = run.one(SECURITY_GROUP, 'mcp-task')
 const targetGroupArn = 'arn:aws:mock:us-east-1:123456789012:lb/targetGroup/mcp'
+
+t.test('with a domain and a hosted zone: a DNS-validated certificate, an alias record, no CloudFront', async (t) => {
+  const certificate = run.one('aws:acm/certificate:Certificate').inputs
+  t.match(certificate, { domainName: 'mcp.example.com', validationMethod: 'DNS' })
+  const records = Object.fromEntries(run.ofType('aws:route53/record:Record').map((record) => [record.name, record]))
+  t.match(records['mcp-validation']!.inputs, { zoneId: 'Z0123456789ABC', type: 'CNAME', name: '_x1.mcp.example.com.', records: ['_x2.acm-validations.aws.'] })
+  t.match(run.one('aws:acm/certificateValidation:CertificateValidation').inputs.validationRecordFqdns, [records['mcp-validation']!.state.fqdn])
+  const alb = run.one('aws:lb/loadBalancer:LoadBalancer')
+  t.match(records['mcp-alias']!.inputs, { zoneId: 'Z0123456789ABC', name: 'mcp.example.com', type: 'A', aliases: [{ name: alb.state.dnsName, zoneId: alb.state.zoneId }] })
+  t.match(alb.inputs, { internal: false, subnets: MOCK_VPC.publicSubnetIds })
+  t.equal(run.ofType('aws:cloudfront/distribution:Distribution').length, 0)
+})
+
+t.test('Fargate Spot beside on-demand: minTasks on-demand, the rest 1 : fargateSpotWeight', async (t) => {
+  t.same(run.one('aws:ecs/service:Service').inputs.capacityProviderStrategies, [{ capacityProvider: 'FARGATE', base: 2, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 2 }])
+  t.same(run.one('aws:ecs/clusterCapacityProviders:ClusterCapacityProviders').inputs.capacityProviders, ['FARGATE', 'FARGATE_SPOT'])
+})
 
 t.test('HTTPS serves with the certificate; plain HTTP only redirects to it', async (t) => {
   const listeners = Object.fromEntries(run.ofType('aws:lb/listener:Listener').map((listener) => [listener.inputs.port, listener.inputs]))

@@ -22,6 +22,8 @@ export interface DeclaredResource {
   name: string
   id: string
   inputs: Record<string, any>
+  /** `type::name` of every resource named in its `dependsOn` option. */
+  dependencies: string[]
   /** The attributes the program reads back: its inputs and what AWS computes (ARNs, ARN suffixes, DNS names). */
   state: Record<string, any>
 }
@@ -36,6 +38,7 @@ export interface ProgramRun {
   byId(id: string): DeclaredResource
 }
 
+export const MOCK_ACCOUNT = '123456789012'
 export const MOCK_VPC = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-public-a', 'subnet-public-b'], privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], routeTables: [] }
 
 // What AWS would compute for a resource (the attributes the program reads back), by resource type.
@@ -50,7 +53,17 @@ function computed(type: string, name: string): Record<string, unknown> {
     case 'aws:ecr/repository:Repository':
       return { ...common, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }
     case 'aws:lb/loadBalancer:LoadBalancer':
-      return { ...common, arnSuffix: `app/${name}/1`, dnsName: `${name}-1.us-east-1.elb.amazonaws.com` }
+      return { ...common, arnSuffix: `app/${name}/1`, dnsName: `${name}-1.us-east-1.elb.amazonaws.com`, zoneId: 'Z35SXDOTRQ7X7K' }
+    case 'aws:cloudfront/distribution:Distribution':
+      return { ...common, domainName: `d111111abcdef8.cloudfront.net` }
+    case 'aws:acm/certificate:Certificate':
+      return { ...common, domainValidationOptions: [{ domainName: 'mcp.example.com', resourceRecordName: '_x1.mcp.example.com.', resourceRecordType: 'CNAME', resourceRecordValue: '_x2.acm-validations.aws.' }] }
+    case 'aws:acm/certificateValidation:CertificateValidation':
+      return { certificateArn: `arn:aws:acm:us-east-1:123456789012:certificate/${name}` }
+    case 'aws:route53/record:Record':
+      return { ...common, fqdn: `${name}.mcp.example.com` }
+    case 'aws:s3/bucket:Bucket':
+      return { ...common, bucket: `${name}-bucket` }
     case 'aws:lb/targetGroup:TargetGroup':
       return { ...common, arnSuffix: `targetgroup/${name}/1` }
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
@@ -63,19 +76,31 @@ function computed(type: string, name: string): Record<string, unknown> {
 export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
   const resources: DeclaredResource[] = []
   const generatedSecrets: string[] = []
+  // What each resource was told to wait for (`dependsOn`), which the mocks do not see.
+  const names = new Map<pulumi.Resource, string>()
+  const dependsOn = new Map<string, string[]>()
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(':') ? key : `${PROJECT}:${key}`, value])))
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const id = `${args.name}-id`
         const state = { ...computed(args.type, args.name), ...args.inputs }
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state })
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, dependencies: [] })
         return { id, state }
       },
       call(args) {
         switch (args.token) {
           case 'aws:index/getRegion:getRegion':
             return { region: 'us-east-1', name: 'us-east-1' }
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/ops`, userId: 'ops' }
+          case 'aws:ec2/getManagedPrefixList:getManagedPrefixList':
+            return { id: `pl-${args.inputs.name}`, name: args.inputs.name }
+          case 'aws:cloudfront/getCachePolicy:getCachePolicy':
+          case 'aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy':
+            return { id: `policy-${args.inputs.name}`, name: args.inputs.name }
+          case 'aws:elb/getServiceAccount:getServiceAccount':
+            return { id: '127311923021', arn: 'arn:aws:iam::127311923021:root' }
           case 'aws:secretsmanager/getRandomPassword:getRandomPassword': {
             const value = randomBytes(48).toString('base64url').replace(/[-_]/g, '').slice(0, args.inputs.passwordLength)
             generatedSecrets.push(value)
@@ -90,10 +115,21 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
     STACK,
     false,
   )
-  const program = (await import('../../infra/index.js')).default as Record<string, unknown>
+  // Inside a root stack, as the Pulumi CLI runs a program: stack transformations need one.
+  let program: Record<string, unknown> = {}
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      names.set(args.resource, `${args.type}::${args.name}`)
+      const listed = [args.opts.dependsOn ?? []].flat() as pulumi.Resource[]
+      dependsOn.set(`${args.type}::${args.name}`, listed.map((resource) => names.get(resource) ?? 'unknown'))
+      return undefined
+    })
+    program = (await import('../../infra/index.js')).default as Record<string, unknown>
+  })
   const outputs: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(program)) outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value
   await pulumi.runtime.disconnect()
+  for (const resource of resources) resource.dependencies = dependsOn.get(`${resource.type}::${resource.name}`) ?? []
   const ofType = (type: string) => resources.filter((resource) => resource.type === type)
   return {
     resources,

@@ -1,7 +1,10 @@
 // The dev stack (Pulumi.dev.yaml) under Pulumi mocks: each design §6 invariant of the deployment, one test each.
 import * as pulumi from '@pulumi/pulumi'
 import t from 'tap'
-import { EGRESS_RULE, INGRESS_RULE, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
+import infraConfig from '../../infra/config.js'
+import { EGRESS_RULE, INGRESS_RULE, MOCK_ACCOUNT, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
+
+const { STOP_MARGIN_MS } = infraConfig
 
 const run = await runProgram(devStackConfig())
 const { definition, env } = appContainer(run)
@@ -23,13 +26,44 @@ t.test('the ALB health check probes GET /health and expects 200', async (t) => {
   t.equal(targetGroup.targetType, 'ip', 'Fargate tasks register by IP')
 })
 
-t.test('deregistration delay is at least the drain and at most stopTimeout; stopTimeout exceeds the drain', async (t) => {
-  const drainSeconds = Number(env.MCP_DRAIN_MS) / 1000
-  t.ok(drainSeconds > 0, 'the task is told its drain time')
-  t.ok(targetGroup.deregistrationDelay >= drainSeconds, `deregistration ${targetGroup.deregistrationDelay}s ≥ drain ${drainSeconds}s`)
-  t.ok(targetGroup.deregistrationDelay <= definition.stopTimeout, `deregistration ${targetGroup.deregistrationDelay}s ≤ stopTimeout ${definition.stopTimeout}s`)
-  t.ok(definition.stopTimeout > drainSeconds, 'the app exits on its own before ECS kills it')
+t.test('the stop sequence as ECS runs it: deregistration delay, then SIGTERM, drain and exit well before SIGKILL', async (t) => {
+  const drainMs = Number(env.MCP_DRAIN_MS)
+  t.ok(drainMs > 0, 'the task is told its drain time')
+  t.ok(definition.stopTimeout * 1000 >= drainMs + STOP_MARGIN_MS, `stopTimeout ${definition.stopTimeout}s ≥ drain ${drainMs / 1000}s + margin ${STOP_MARGIN_MS / 1000}s`)
   t.ok(definition.stopTimeout <= 120, 'ECS caps stopTimeout at 120 s on Fargate')
+  t.ok(targetGroup.deregistrationDelay * 1000 > Number(env.MCP_HEARTBEAT_MS), 'in-flight requests get more than a heartbeat to finish before the ALB closes them')
+  // The published figure (README "Stopping"): the longest a task takes from "ECS decides to stop it" to gone.
+  t.equal(targetGroup.deregistrationDelay + definition.stopTimeout, 50, 'total stop time with the defaults: 30 s + 20 s')
+})
+
+t.test('every health check probes /health (liveness), never /ready: readiness must not make ECS replace tasks', async (t) => {
+  t.equal(targetGroup.healthCheck.path, '/health')
+  t.equal(definition.healthCheck.command[0], 'CMD')
+  t.match(definition.healthCheck.command.join(' '), `http://127.0.0.1:${env.PORT}/health`)
+  t.notMatch(JSON.stringify(definition.healthCheck), /ready/)
+  t.ok(definition.healthCheck.timeout < definition.healthCheck.interval)
+})
+
+t.test('awslogs never blocks the app: non-blocking mode with a buffer', async (t) => {
+  t.match(definition.logConfiguration.options, { mode: 'non-blocking', 'max-buffer-size': /^\d+m$/ })
+})
+
+t.test('the task role trusts ECS tasks of this account only (aws:SourceAccount, aws:SourceArn); the execution role the documented plain trust', async (t) => {
+  const trust = (suffix: string) => {
+    const role = run.ofType('aws:iam/role:Role').find((role) => role.name.endsWith(suffix))!
+    const [statement] = JSON.parse(role.inputs.assumeRolePolicy).Statement
+    return statement
+  }
+  t.match(trust('-task'), { Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' })
+  t.same(trust('-task').Condition, { StringEquals: { 'aws:SourceAccount': MOCK_ACCOUNT }, ArnLike: { 'aws:SourceArn': `arn:aws:ecs:us-east-1:${MOCK_ACCOUNT}:*` } })
+  t.same(trust('-execution'), { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' })
+})
+
+t.test('the service waits for the execution role policy, the security-group rules and the listeners', async (t) => {
+  const dependencies = run.one('aws:ecs/service:Service').dependencies
+  const names = (type: string) => run.ofType(type).map((resource) => `${type}::${resource.name}`)
+  const needed = [...names('aws:iam/rolePolicy:RolePolicy'), ...names(INGRESS_RULE), ...names(EGRESS_RULE), ...names('aws:lb/listener:Listener'), 'aws:ecs/clusterCapacityProviders:ClusterCapacityProviders::mcp']
+  for (const name of needed) t.ok(dependencies.includes(name), name)
 })
 
 t.test('the ALB idle timeout exceeds two heartbeats, and the app keeps connections open longer than the ALB', async (t) => {
@@ -39,11 +73,11 @@ t.test('the ALB idle timeout exceeds two heartbeats, and the app keeps connectio
 })
 
 t.test('tasks run on Fargate in the private subnets without public IPs', async (t) => {
-  t.equal(service.launchType, 'FARGATE')
+  t.same(service.capacityProviderStrategies, [{ capacityProvider: 'FARGATE', base: 2, weight: 1 }], 'on-demand only unless fargateSpotWeight is set')
   t.same(service.networkConfiguration.subnets, MOCK_VPC.privateSubnetIds)
   t.equal(service.networkConfiguration.assignPublicIp, false)
   t.same(service.networkConfiguration.securityGroups, [taskSecurityGroup.id])
-  t.same(run.one('aws:lb/loadBalancer:LoadBalancer').inputs.subnets, MOCK_VPC.publicSubnetIds, 'only the ALB sits in the public subnets')
+  t.match(run.one('aws:lb/loadBalancer:LoadBalancer').inputs, { internal: true, subnets: MOCK_VPC.privateSubnetIds }, 'the ALB is internal: CloudFront is the only way in')
   t.match(vpc.inputs.subnetSpecs, [{ type: 'Public' }, { type: 'Private' }])
 })
 
@@ -58,9 +92,9 @@ t.test('no task ingress from 0.0.0.0/0: only the ALB on the app port and the tas
   t.same(definition.portMappings.map((mapping: { containerPort: number }) => mapping.containerPort).sort(), [Number(env.PORT), Number(env.MCP_PEER_PORT)].sort())
 })
 
-t.test('the ALB admits clients only on its listener port from the configured CIDRs and reaches only the task port', async (t) => {
+t.test('the ALB admits only CloudFront\'s origin-facing servers and reaches only the task port', async (t) => {
   const ingress = run.ofType(INGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === albSecurityGroup.id)
-  t.same(ingress.map((rule) => [rule.inputs.cidrIpv4, rule.inputs.fromPort, rule.inputs.toPort]), [['0.0.0.0/0', 80, 80]], 'plain HTTP only: no certificate configured')
+  t.same(ingress.map((rule) => [rule.inputs.prefixListId, rule.inputs.cidrIpv4, rule.inputs.fromPort]), [['pl-com.amazonaws.global.cloudfront.origin-facing', undefined, 80]], 'no address range at all')
   const egress = run.ofType(EGRESS_RULE).filter((rule) => rule.inputs.securityGroupId === albSecurityGroup.id)
   t.match(egress.map((rule) => rule.inputs), [{ referencedSecurityGroupId: taskSecurityGroup.id, fromPort: Number(env.PORT), toPort: Number(env.PORT) }])
   t.equal(egress.length, 1)
@@ -137,7 +171,7 @@ t.test('the app gets the settings the design names, wired to the deployment', as
     PORT: '3000',
     MCP_PEER_PORT: '3001',
     MCP_HEARTBEAT_MS: '15000',
-    MCP_DRAIN_MS: '30000',
+    MCP_DRAIN_MS: '10000',
     MCP_MAX_SESSIONS: '1000',
     MCP_MAX_SESSIONS_PER_KEY: '100',
     MCP_PUBLIC_URL: run.outputs.url,
@@ -152,6 +186,7 @@ t.test('the app gets the settings the design names, wired to the deployment', as
 
 t.test('the image is built from the root Dockerfile into the stack\'s own ECR repository', async (t) => {
   const image = run.one('awsx:ecr:Image').inputs
+  t.match(image.imageTag, /^ctx-[0-9a-f]{24}$/, 'tagged with the hash of its build inputs (the repository is immutable)')
   const root = new URL('../../', import.meta.url).pathname.replace(/\/$/, '')
   t.equal(image.context, root)
   t.equal(image.dockerfile, `${root}/Dockerfile`)
@@ -193,13 +228,49 @@ t.test('alarms watch unhealthy hosts, 5xx, CPU, memory and sessions near the cap
   t.equal(run.outputs.alarmTopicArn, topic)
 })
 
-t.test('outputs give the URL, the key secret and log group, and a well-formed Inspector command without the key', async (t) => {
-  const dnsName = 'mcp-1.us-east-1.elb.amazonaws.com'
-  t.equal(run.outputs.url, `http://${dnsName}`)
+t.test('HTTPS by default without a domain: CloudFront (default certificate) → VPC origin → internal ALB', async (t) => {
+  const distribution = run.one('aws:cloudfront/distribution:Distribution').inputs
+  const vpcOrigin = run.one('aws:cloudfront/vpcOrigin:VpcOrigin')
+  t.match(distribution.viewerCertificate, { cloudfrontDefaultCertificate: true })
+  t.equal(distribution.defaultCacheBehavior.viewerProtocolPolicy, 'https-only', 'a key never crosses the internet in clear, not even once before a redirect')
+  t.match(distribution.defaultCacheBehavior, { cachePolicyId: 'policy-Managed-CachingDisabled', originRequestPolicyId: 'policy-Managed-AllViewerExceptHostHeader' })
+  t.same([...distribution.defaultCacheBehavior.allowedMethods].sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'])
+  t.equal(vpcOrigin.inputs.vpcOriginEndpointConfig.arn, run.one('aws:lb/loadBalancer:LoadBalancer').state.arn)
+  const [origin] = distribution.origins
+  t.equal(origin.vpcOriginConfig.vpcOriginId, vpcOrigin.id)
+  t.ok(origin.vpcOriginConfig.originReadTimeout * 1000 > 2 * Number(env.MCP_HEARTBEAT_MS), 'heartbeats keep streams alive through CloudFront')
+  t.ok(origin.vpcOriginConfig.originReadTimeout <= 60, 'within CloudFront\'s default quota (60 s)')
+  t.notOk('responseCompletionTimeout' in origin, 'no cap on a whole stream')
+  t.ok(origin.vpcOriginConfig.originKeepaliveTimeout < run.one('aws:lb/loadBalancer:LoadBalancer').inputs.idleTimeout, 'CloudFront drops idle origin connections before the ALB does')
+  t.equal(run.ofType('aws:lb/listener:Listener').length, 1, 'one HTTP listener, reachable only inside the VPC')
+})
+
+t.test('deployment safety: failed or rolled-back deployments and too few healthy hosts reach the alarm topic', async (t) => {
+  const rule = run.one('aws:cloudwatch/eventRule:EventRule').inputs
+  t.same(JSON.parse(rule.eventPattern), { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: [run.one('aws:ecs/service:Service').id], detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } })
+  const topic = run.outputs.alarmTopicArn
+  t.equal(run.one('aws:cloudwatch/eventTarget:EventTarget').inputs.arn, topic)
+  const statement = JSON.parse(run.one('aws:sns/topicPolicy:TopicPolicy').inputs.policy).Statement[0]
+  t.match(statement, { Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Condition: { ArnEquals: { 'aws:SourceArn': run.one('aws:cloudwatch/eventRule:EventRule').state.arn } } })
+  const healthy = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').find((alarm) => alarm.inputs.metricName === 'HealthyHostCount')!.inputs
+  t.match(healthy, { comparisonOperator: 'LessThanThreshold', threshold: 2, statistic: 'Minimum', treatMissingData: 'breaching' })
+})
+
+t.test('ALB access logs go to a private bucket that expires them', async (t) => {
+  const bucket = run.one('aws:s3/bucket:Bucket')
+  t.match(run.one('aws:lb/loadBalancer:LoadBalancer').inputs.accessLogs, { enabled: true, bucket: bucket.state.bucket })
+  t.match(run.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules, [{ status: 'Enabled', expiration: { days: 30 } }])
+  t.match(run.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs, { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true })
+  t.equal(run.outputs.accessLogsBucket, bucket.state.bucket)
+})
+
+t.test('outputs give the HTTPS URL, the key secret and log group, and a well-formed Inspector command without the key', async (t) => {
+  const dnsName = 'd111111abcdef8.cloudfront.net'
+  t.equal(run.outputs.url, `https://${dnsName}`)
   t.equal(run.outputs.apiKeysSecretArn, definition.secrets[0].valueFrom)
   t.ok(run.outputs.logGroupName)
-  t.equal(run.outputs.inspectorCommand, `npx @modelcontextprotocol/inspector@2.12.0 --cli http://${dnsName}/sse --transport sse --header "Authorization: Bearer <key>"`)
-  t.equal(run.outputs.inspectorUiCommand, `npx @modelcontextprotocol/inspector@2.12.0 --transport sse --server-url http://${dnsName}/sse --header "Authorization: Bearer <key>"`)
+  t.equal(run.outputs.inspectorCommand, `npx @modelcontextprotocol/inspector@2.12.0 --cli https://${dnsName}/sse --transport sse --header "Authorization: Bearer <key>"`)
+  t.equal(run.outputs.inspectorUiCommand, `npx @modelcontextprotocol/inspector@2.12.0 --transport sse --server-url https://${dnsName}/sse --header "Authorization: Bearer <key>"`)
   t.match(run.outputs.apiKeyCommand, `--secret-id ${run.outputs.apiKeysSecretArn} `, 'says how to read the key')
   t.equal(run.outputs.redisUrl, undefined)
 })

@@ -14,11 +14,13 @@ declare module 'fastify' {
   }
 }
 
+/** The session a relayed request names: `?sessionId=` (legacy) or `Mcp-Session-Id`; naming two different ones names none. */
 function sessionIdOf(request: FastifyRequest): string | undefined {
-  const fromQuery = (request.query as { sessionId?: unknown }).sessionId
-  if (typeof fromQuery === 'string') return fromQuery
-  const fromHeader = request.headers['mcp-session-id']
-  return typeof fromHeader === 'string' ? fromHeader : undefined
+  const query = (request.query as { sessionId?: unknown }).sessionId
+  const header = request.headers['mcp-session-id']
+  const fromQuery = typeof query === 'string' ? query : undefined
+  const fromHeader = typeof header === 'string' ? header : undefined
+  return fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader ? undefined : (fromQuery ?? fromHeader)
 }
 
 /**

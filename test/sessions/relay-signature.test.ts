@@ -120,6 +120,10 @@ t.test('a signature is good only for its own method, path, session and body', as
     t.comment(`${what}: 404`)
     await expectError(t, await toPeer(owner, mutated), 404, -32001)
   }
+  // Signed for one session in the query while the header names another: the route would serve the header's.
+  const twoSessions = signed('POST', `/mcp?sessionId=${sessionId}`, sessionId, listTools, { ...JSON_HEADERS, 'mcp-session-id': otherId })
+  t.comment('two different sessions named: 404')
+  await expectError(t, await toPeer(owner, twoSessions), 404, -32001)
   const genuine = await toPeer(owner, original)
   t.equal(genuine.status, 200, 'the untouched request with the same signature is served: the refusals were the bindings')
   t.match(await genuine.text(), /"whoami"/)

@@ -4,14 +4,13 @@ import type { Config } from './config.js'
 import auth from './http/auth.js'
 import health from './http/health.js'
 import metrics from './http/metrics.js'
-import requestLog from './http/request-log.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
 import redis from './redis.js'
 import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
-import sseRoutes from './transports/sse.js'
+import sseRoutes, { sseSessionRoutes } from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
 
 export interface AppOptions {
@@ -23,12 +22,11 @@ export interface AppOptions {
 }
 
 /**
- * The whole MCP service as one Fastify plugin. Each concern is a plugin of its own; the concern plugins
- * share the app's scope (their decorators and hooks apply everywhere) and every route sits under
- * MCP_BASE_PATH.
+ * The whole MCP service as one Fastify plugin, mounted on a listener that already answers errors and logs
+ * requests (`createListener`). Each concern is a plugin of its own; the concern plugins share the app's
+ * scope (their decorators and hooks apply everywhere) and every route sits under MCP_BASE_PATH.
  */
 export default fp(async function mcpApp(app: FastifyInstance, { config, secret, owner }: AppOptions) {
-  await app.register(requestLog)
   await app.register(metrics, { config })
   await app.register(health, { basePath: config.basePath })
   await app.register(redis, { url: config.redisUrl, timeoutMs: config.redisTimeoutMs })
@@ -38,5 +36,6 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(sessions, { config, services, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
+  await app.register(sseSessionRoutes, { prefix: config.basePath })
   await app.register(streamableHttpRoutes, { prefix: config.basePath, config })
 })

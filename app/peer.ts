@@ -1,45 +1,65 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
-import errors, { sessionNotFound } from './http/errors.js'
-import requestLog from './http/request-log.js'
+import { sessionNotFound } from './http/errors.js'
 import type { ApiKey } from './keys.js'
-import { RELAY_HEADER, verifyRelay } from './sessions/relay.js'
-import sseRoutes from './transports/sse.js'
+import { createListener } from './server-options.js'
+import { RELAY_HEADER, RelayVerifier, bodyDigest } from './sessions/relay.js'
+import { sseSessionRoutes } from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
-import { serverOptions } from './server-options.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** On the peer port: the body digest the relay signature vouches for. */
+    signedBodyDigest: string
+  }
+}
+
+/** The session a relayed request names: `?sessionId=` (legacy) or `Mcp-Session-Id`; naming two different ones names none. */
 function sessionIdOf(request: FastifyRequest): string | undefined {
-  const fromQuery = (request.query as { sessionId?: unknown }).sessionId
-  if (typeof fromQuery === 'string') return fromQuery
-  const fromHeader = request.headers['mcp-session-id']
-  return typeof fromHeader === 'string' ? fromHeader : undefined
+  const query = (request.query as { sessionId?: unknown }).sessionId
+  const header = request.headers['mcp-session-id']
+  const fromQuery = typeof query === 'string' ? query : undefined
+  const fromHeader = typeof header === 'string' ? header : undefined
+  return fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader ? undefined : (fromQuery ?? fromHeader)
 }
 
 /**
- * The peer port: where other tasks relay requests for sessions this task owns. It serves only existing
- * sessions, trusts only requests signed with the shared secret (which name the principal the relaying
- * task authenticated), and never relays further. Anything else is a plain 404.
+ * The peer port: where other tasks relay requests for sessions this task owns. It mounts only the routes of
+ * existing sessions (no `GET /sse`, no initialize), trusts only a request signed with the shared secret for
+ * exactly this method, path, session and body, once and within seconds, and never relays further. Anything
+ * else is a plain 404. Errors and request logs are the public listener's own (`createListener`).
  */
 export async function buildPeerServer(app: FastifyInstance, config: Config, secret: string): Promise<FastifyInstance> {
-  const peer = Fastify({ ...serverOptions(config), loggerInstance: app.log.child({ listener: 'peer' }) })
-  peer.removeContentTypeParser('text/plain')
-  await peer.register(errors)
-  await peer.register(requestLog)
+  const peer = await createListener(config, { loggerInstance: app.log.child({ listener: 'peer' }) })
   peer.decorate('sessions', app.sessions)
   peer.decorate('sessionIds', app.sessionIds)
   peer.decorate('metrics', app.metrics)
   peer.decorate('relay', undefined)
   const keysByName = new Map(config.keys.map((key) => [key.name, key]))
+  const verifier = new RelayVerifier(secret)
   peer.decorateRequest('principal', undefined as unknown as ApiKey)
+  peer.decorateRequest('signedBodyDigest', '')
   peer.addHook('onRequest', async (request) => {
     const sessionId = sessionIdOf(request)
-    const name = sessionId && verifyRelay(secret, request.headers[RELAY_HEADER] as string | undefined, sessionId)
-    const key = name ? keysByName.get(name) : undefined
+    const header = request.headers[RELAY_HEADER]
+    const relay = sessionId === undefined ? undefined : verifier.verify(typeof header === 'string' ? header : undefined, { method: request.method, url: request.url, sessionId })
+    const key = relay && keysByName.get(relay.principal)
     if (!key) throw sessionNotFound()
     request.principal = key
+    request.signedBodyDigest = relay.bodyDigest
     request.log = request.log.child({ principal: key.name, relayed: true })
   })
-  await peer.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
-  await peer.register(streamableHttpRoutes, { prefix: config.basePath, config })
+  // The signature was checked before the body was read; the body must be the one it was signed with.
+  const parseJson = peer.getDefaultJsonParser('error', 'error')
+  peer.removeContentTypeParser('application/json')
+  peer.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (bodyDigest(body) !== request.signedBodyDigest) return done(sessionNotFound(), undefined)
+    parseJson(request, body.toString(), done)
+  })
+  peer.addHook('preHandler', async (request) => {
+    if (request.body === undefined && request.signedBodyDigest !== bodyDigest()) throw sessionNotFound()
+  })
+  await peer.register(sseSessionRoutes, { prefix: config.basePath })
+  await peer.register(streamableHttpRoutes, { prefix: config.basePath, config, opensSessions: false })
   return peer
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
-import { LogController, type FastifyHttpOptions } from 'fastify'
+import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
+import errors from './http/errors.js'
+import requestLog from './http/request-log.js'
 
 /** Fastify settings shared by the public listener and the peer listener. */
-export function serverOptions(config: Config) {
+function serverOptions(config: Config) {
   return {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
@@ -17,4 +19,21 @@ export function serverOptions(config: Config) {
     // slowloris connection live up to 30 s past MCP_HEADERS_TIMEOUT_MS.
     http: { connectionsCheckingInterval: Math.min(config.headersTimeoutMs, 1_000) },
   } satisfies FastifyHttpOptions<Server>
+}
+
+/**
+ * A listener as both the public port and the peer port need it: the same limits and timeouts, JSON bodies
+ * only, and the one error handler and request log, so an answer or a log line never depends on the port.
+ */
+export async function createListener(
+  config: Config,
+  options: Pick<FastifyHttpOptions<Server>, 'logger' | 'loggerInstance' | 'trustProxy'>,
+): Promise<FastifyInstance> {
+  const listener = Fastify({ ...serverOptions(config), ...options })
+  listener.server.headersTimeout = config.headersTimeoutMs
+  // Only JSON bodies exist here; without this parser text/plain would be read instead of refused with 415.
+  listener.removeContentTypeParser('text/plain')
+  await listener.register(errors)
+  await listener.register(requestLog)
+  return listener
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import mcpApp from './app.js'
-import errors from './http/errors.js'
 import { buildPeerServer } from './peer.js'
-import { serverOptions } from './server-options.js'
+import { createListener } from './server-options.js'
 import { resolvePeerAddress } from './sessions/peer-address.js'
 
 /** Where a secret could appear in a log object; pino replaces it before the line is written. */
@@ -29,8 +28,7 @@ export interface ServerOptions {
  * When the peer port is on, a second listener for relayed requests starts and stops with it.
  */
 export async function buildServer(config: Config, { logStream }: ServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    ...serverOptions(config),
+  const app = await createListener(config, {
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
@@ -38,19 +36,14 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
     },
     trustProxy: config.trustProxy,
   })
-  app.server.headersTimeout = config.headersTimeoutMs
-  // Only JSON bodies exist here; without this parser text/plain would be read instead of refused with 415.
-  app.removeContentTypeParser('text/plain')
   const owner = await resolvePeerAddress(config)
   if (owner && !config.sessionSecret) {
     app.log.warn('MCP_SESSION_SECRET is not set: session ids are signed with a per-process secret, so other tasks cannot relay to this one')
   }
   const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
-  await app.register(errors)
   await app.register(mcpApp, { config, secret, owner })
   if (owner) {
     const peer = await buildPeerServer(app, config, secret)
-    peer.server.headersTimeout = config.headersTimeoutMs
     app.addHook('onListen', async () => {
       await peer.listen({ port: config.peerPort, host: config.host })
     })

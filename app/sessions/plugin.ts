@@ -28,7 +28,7 @@ export interface SessionsOptions {
 /** The task's sessions, the ids they are known by and the relay to other tasks; readiness follows the drain. */
 export default fp(async function sessions(app: FastifyInstance, { config, services, secret, owner }: SessionsOptions) {
   app.decorate('sessionIds', new SessionIds(secret, owner ?? 'local'))
-  app.decorate('relay', owner ? new Relay(secret, app.metrics) : undefined)
+  app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs) : undefined)
   const registry = new SessionRegistry(
     config,
     (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),

@@ -1,40 +1,119 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import { pipeline } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { sessionNotFound } from '../http/errors.js'
+import { HttpError, RpcCode, sessionNotFound } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
 import { hijack } from '../transports/hijack.js'
 
-/** Header carrying the principal the relaying task authenticated, signed with the shared session secret. */
+/** Header carrying the principal the relaying task authenticated and what it vouches for, signed with the shared secret. */
 export const RELAY_HEADER = 'x-mcp-relay'
-const MAX_CLOCK_SKEW_MS = 60_000
+const VERSION = 'r2'
+/**
+ * How long a signature is good for, either side of its timestamp. Tasks keep their clocks with the Amazon
+ * Time Sync Service (skew well under a second), and a relay is sent the moment it is signed.
+ */
+export const RELAY_WINDOW_MS = 5_000
+/**
+ * Nonces remembered at most (each lives one window): far above what one task relays in 2 × RELAY_WINDOW_MS,
+ * and a few MiB at worst. Past it the owner refuses relays (503) rather than forget a nonce early.
+ */
+const MAX_NONCES = 50_000
 /** Until the owner's response headers: a dead owner's address must fail fast so the client can move on. */
 const CONNECT_TIMEOUT_MS = 5_000
+/**
+ * Every stream the owner sends carries a heartbeat each MCP_HEARTBEAT_MS (tasks share that setting), so this
+ * many heartbeats without a byte means the owner is gone or frozen, even though its socket is still open.
+ */
+const SILENT_HEARTBEATS = 3
 
 /** Request headers the owner needs; the client's key is not among them (the owner trusts the signature). */
 const FORWARDED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'user-agent']
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection'])
 
-function mac(secret: string, principal: string, sessionId: string, timestamp: string): string {
-  return createHmac('sha256', secret).update(`${principal}\n${sessionId}\n${timestamp}`).digest('base64url')
+/** What a relay signature binds: exactly this request, on this session. */
+export interface RelayedRequest {
+  method: string
+  /** Path and query, as sent on the request line. */
+  url: string
+  sessionId: string
+  /** sha256 of the body bytes (of nothing for a request without a body), base64url. */
+  bodyDigest: string
 }
 
-export function signRelay(secret: string, principal: string, sessionId: string, now = Date.now()): string {
+export function bodyDigest(body: Buffer | string = ''): string {
+  return createHash('sha256').update(body).digest('base64url')
+}
+
+function mac(secret: string, fields: string[]): string {
+  return createHmac('sha256', secret).update(fields.join('\n')).digest('base64url')
+}
+
+function signedFields(encodedPrincipal: string, timestamp: string, nonce: string, request: RelayedRequest): string[] {
+  return [VERSION, encodedPrincipal, timestamp, nonce, request.method, request.url, request.sessionId, request.bodyDigest]
+}
+
+/**
+ * `r2.<principal>.<timestamp>.<nonce>.<body digest>.<mac>`. The principal is base64url, so any key name
+ * (dots included) survives the split; the digest travels in the header so the owner can check the
+ * signature before it reads the body, and the body against the digest once it has.
+ */
+export function signRelay(secret: string, principal: string, request: RelayedRequest, now = Date.now()): string {
+  const encodedPrincipal = Buffer.from(principal).toString('base64url')
   const timestamp = String(now)
-  return `${principal}.${timestamp}.${mac(secret, principal, sessionId, timestamp)}`
+  const nonce = randomBytes(12).toString('base64url')
+  const signature = mac(secret, signedFields(encodedPrincipal, timestamp, nonce, request))
+  return [VERSION, encodedPrincipal, timestamp, nonce, request.bodyDigest, signature].join('.')
 }
 
-/** The principal a relaying task vouches for, or undefined when the header is missing, stale or forged. */
-export function verifyRelay(secret: string, header: string | undefined, sessionId: string, now = Date.now()): string | undefined {
-  const parts = header?.split('.')
-  if (parts?.length !== 3) return undefined
-  const [principal, timestamp, given] = parts
-  if (!(Math.abs(now - Number(timestamp)) <= MAX_CLOCK_SKEW_MS)) return undefined
-  const expected = Buffer.from(mac(secret, principal, sessionId, timestamp))
-  const actual = Buffer.from(given)
-  return actual.length === expected.length && timingSafeEqual(actual, expected) ? principal : undefined
+/** A signature that checked out: the principal vouched for and the digest the body must match. */
+export interface VerifiedRelay {
+  principal: string
+  bodyDigest: string
 }
+
+/**
+ * The owner's side: a signature is accepted once, within RELAY_WINDOW_MS of its timestamp. Nonces are kept
+ * only for the window they could be replayed in, so memory stays bounded by the relay rate.
+ */
+export class RelayVerifier {
+  /** Nonce → the moment its signature expires. Insertion order is (nearly) expiry order. */
+  private readonly seen = new Map<string, number>()
+
+  constructor(
+    private readonly secret: string,
+    private readonly maxNonces = MAX_NONCES,
+  ) {}
+
+  /** The relay's principal and body digest, or undefined when the header is missing, malformed, forged, stale or replayed. */
+  verify(header: string | undefined, request: Omit<RelayedRequest, 'bodyDigest'>, now = Date.now()): VerifiedRelay | undefined {
+    const parts = header?.split('.')
+    if (parts?.length !== 6 || parts[0] !== VERSION) return undefined
+    const [, encodedPrincipal, timestamp, nonce, digest, given] = parts
+    const expected = Buffer.from(mac(this.secret, signedFields(encodedPrincipal, timestamp, nonce, { ...request, bodyDigest: digest })))
+    const actual = Buffer.from(given)
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined
+    const signedAt = Number(timestamp)
+    if (!(Math.abs(now - signedAt) <= RELAY_WINDOW_MS)) return undefined
+    if (!this.remember(nonce, signedAt + RELAY_WINDOW_MS, now)) return undefined
+    return { principal: Buffer.from(encodedPrincipal, 'base64url').toString(), bodyDigest: digest }
+  }
+
+  /** Whether the nonce is new; it is then kept until it expires. Throws (503) when the store is full. */
+  private remember(nonce: string, expiresAt: number, now: number): boolean {
+    for (const [oldest, expiry] of this.seen) {
+      if (expiry >= now) break
+      this.seen.delete(oldest)
+    }
+    if (this.seen.has(nonce)) return false
+    if (this.seen.size >= this.maxNonces) throw relayBusy()
+    this.seen.set(nonce, expiresAt)
+    return true
+  }
+}
+
+/** More relays within one window than the owner can remember: refuse rather than forget. */
+const relayBusy = () => new HttpError(503, 'Too many relayed requests; retry shortly', RpcCode.server, { 'retry-after': '1' })
 
 function parseOwner(owner: string): { host: string; port: number } {
   const at = owner.lastIndexOf(':')
@@ -48,11 +127,15 @@ function parseOwner(owner: string): { host: string; port: number } {
 export class Relay {
   // Connections to each owner are kept and reused, so a relayed call pays no new TCP connection.
   private readonly agent = new Agent({ keepAlive: true })
+  private readonly silenceMs: number
 
   constructor(
     private readonly secret: string,
     private readonly metrics: Metrics,
-  ) {}
+    heartbeatMs: number,
+  ) {
+    this.silenceMs = SILENT_HEARTBEATS * heartbeatMs
+  }
 
   async forward(request: FastifyRequest, reply: FastifyReply, sessionId: string, owner: string): Promise<void> {
     const upstream = await this.send(request, sessionId, owner).catch((error: NodeJS.ErrnoException) => {
@@ -65,8 +148,8 @@ export class Relay {
     const response = hijack(reply)
     response.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers))
     response.flushHeaders()
-    // Either side ending or failing ends the other: a dead owner ends the client's stream, and a client
-    // that leaves releases the owner's.
+    // Either side ending or failing ends the other: a dead or silent owner ends the client's stream, and a
+    // client that leaves releases the owner's.
     pipeline(upstream, response, () => {})
   }
 
@@ -76,8 +159,9 @@ export class Relay {
 
   private send(request: FastifyRequest, sessionId: string, owner: string): Promise<IncomingMessage> {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
+    const signed = { method: request.method, url: request.url, sessionId, bodyDigest: bodyDigest(body) }
     const headers: Record<string, string> = {
-      [RELAY_HEADER]: signRelay(this.secret, request.principal.name, sessionId),
+      [RELAY_HEADER]: signRelay(this.secret, request.principal.name, signed),
       'x-forwarded-for': request.ip,
     }
     for (const name of FORWARDED_HEADERS) {
@@ -87,9 +171,18 @@ export class Relay {
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
     return new Promise((resolve, reject) => {
       const upstream = httpRequest({ ...parseOwner(owner), agent: this.agent, method: request.method, path: request.url, headers })
-      upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(Object.assign(new Error('relay timeout'), { code: 'ETIMEDOUT' })))
+      let answered = false
+      // Before the answer: the owner must answer fast. After: the socket's idle timer measures the owner's
+      // silence; destroying the request ends the response, and the pipeline the client's stream with it.
+      upstream.setTimeout(CONNECT_TIMEOUT_MS, () => {
+        if (!answered) return upstream.destroy(Object.assign(new Error('relay timeout'), { code: 'ETIMEDOUT' }))
+        request.log.info({ event: 'relay_silent', owner, silentMs: this.silenceMs }, 'session owner went silent')
+        this.metrics.relayed.inc({ outcome: 'owner_silent' })
+        upstream.destroy()
+      })
       upstream.once('response', (response) => {
-        upstream.setTimeout(0)
+        answered = true
+        upstream.setTimeout(this.silenceMs)
         resolve(response)
       })
       upstream.once('error', reject)

@@ -20,7 +20,10 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
     const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport, pingStream: stream })
     app.sessions.track(session, stream)
   })
+}
 
+/** `POST /messages?sessionId=`: requests on an existing session, the only legacy route the peer port serves. */
+export async function sseSessionRoutes(app: FastifyInstance) {
   app.post('/messages', { onRequest: requireJson }, async (request, reply) => {
     const query = MessagesQuery.safeParse(request.query)
     if (!query.success) throw invalidRequest('Bad Request: sessionId query parameter is required')

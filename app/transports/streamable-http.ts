@@ -2,14 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { Config } from '../config.js'
-import { invalidRequest } from '../http/errors.js'
+import { invalidRequest, sessionNotFound } from '../http/errors.js'
 import type { Session } from '../sessions/registry.js'
 import { hijack } from './hijack.js'
 import { parseMessages, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 
-/** Streamable HTTP (2025-11-25, down to 2025-03-26) on `/mcp`, sessions named by `Mcp-Session-Id`. */
-export default async function streamableHttpRoutes(app: FastifyInstance, { config }: { config: Config }) {
+/**
+ * Streamable HTTP (2025-11-25, down to 2025-03-26) on `/mcp`, sessions named by `Mcp-Session-Id`. One route
+ * serves both an initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
+ */
+export default async function streamableHttpRoutes(app: FastifyInstance, { config, opensSessions = true }: { config: Config; opensSessions?: boolean }) {
   async function handle(session: Session, request: FastifyRequest, reply: FastifyReply, body?: unknown) {
     if (body !== undefined) app.metrics.messages.inc({ transport: 'streamable-http' }, Array.isArray(body) ? body.length : 1)
     const response = hijack(reply)
@@ -27,6 +30,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { confi
   }
 
   async function initialize(request: FastifyRequest, reply: FastifyReply, body: unknown) {
+    if (!opensSessions) throw sessionNotFound()
     app.sessions.admit(request.principal)
     const id = app.sessionIds.create()
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, keepAliveMs: config.heartbeatMs })

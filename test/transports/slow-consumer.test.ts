@@ -7,7 +7,7 @@ import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { type Tap, INITIALIZE, bearer, postJson, request } from '../helpers/http.js'
 import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
-import { ALICE, connect, resultJson } from '../helpers/server.js'
+import { ALICE, BOB, connect, resultJson } from '../helpers/server.js'
 
 ensureBuilt()
 
@@ -177,4 +177,45 @@ t.test('Streamable HTTP POSTs never read: held to the requests in flight per ses
   t.equal((await request(`${task.url}/health`)).status, 200, '/health answers')
   const fresh = await connect(t, task.url, ALICE, 'streamable-http')
   t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'another session of the key is served')
+})
+
+t.test('many never-reading streams of one key are held to the key budget (MCP_MAX_BUFFERED_BYTES_PER_KEY); other keys unaffected', async (t) => {
+  const task = await startTask(t, {
+    MCP_FILES_ROOT: sandbox(),
+    MCP_RATE_LIMIT_PER_MIN: '100000000',
+    LOG_LEVEL: 'warn',
+    // Each stream alone could hold 64 MiB: only the key's budget can stop them.
+    MCP_MAX_STREAM_BUFFER_BYTES: String(64 * MiB),
+    MCP_MAX_BUFFERED_BYTES_PER_KEY: String(4 * MiB),
+  })
+  const bob = await connect(t, task.url, BOB, 'sse')
+  const baseline = await sessionsGauge(task)
+  const rssBefore = rssKiB(task.child.pid)
+  const streams = 6
+  let ended = 0
+  const peak = await peakRss(task.child.pid, async () => {
+    await Promise.all(
+      Array.from({ length: streams }, async () => {
+        const { received } = await neverReading(t, task, `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nAccept: text/event-stream\r\n\r\n`, '', /sessionId=\S+\n/)
+        const messages = `${task.url}/messages?sessionId=${/sessionId=(\S+)\n/.exec(received)![1]}`
+        for (let id = 1; id <= 40; id++) {
+          const posted = await postJson(messages, readFile(id), bearer(ALICE))
+          await posted.arrayBuffer()
+          if (posted.status === 404) return void ended++
+          if (posted.status === 429) await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }),
+    )
+    const read = await bob.callTool({ name: 'read_file', arguments: { path: 'big.txt' } })
+    t.notOk(read.isError, "another key reads the large file meanwhile")
+  })
+  const growthMiB = (peak - rssBefore) / 1024
+  t.comment(`${streams} never-reading streams of one key: ${ended} ended by the key budget, RSS +${growthMiB.toFixed(1)} MiB`)
+  t.ok(ended >= streams - 1, `the streams were ended (${ended} of ${streams})`)
+  t.match(task.child.output, /"event":"slow_consumer","reason":"key"/, 'by the key budget')
+  t.ok(growthMiB < RSS_GROWTH_BOUND_MIB, `RSS grew ${growthMiB.toFixed(1)} MiB, within ${RSS_GROWTH_BOUND_MIB} MiB`)
+  t.ok(await eventually(async () => (await sessionsGauge(task)) === baseline), 'the session gauge returns to its baseline')
+  t.equal(resultJson(await bob.callTool({ name: 'whoami', arguments: {} })).principal, 'bob', "another key's session was unaffected")
+  const fresh = await connect(t, task.url, ALICE, 'sse')
+  t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the key opens sessions again')
 })

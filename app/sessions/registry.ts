@@ -1,10 +1,14 @@
 import type { ServerResponse } from 'node:http'
+import { finished } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
+import { BoundedStream, KeyBudgets } from './bounded-stream.js'
+import { InFlight } from './in-flight.js'
 
 export type TransportKind = 'sse' | 'streamable-http'
 
@@ -15,11 +19,15 @@ export interface Session {
   server: McpServer
   transport: Transport
   log: FastifyBaseLogger
+  /** The last request, or the last stream closing: idle time counts from here. */
   lastActivity: number
   /** Responses still being written for this session; a session with one is never idle. */
   streams: Set<ServerResponse>
   /** The legacy SSE stream, which gets our `: ping` heartbeat (the SDK pings Streamable HTTP streams itself). */
-  pingStream?: ServerResponse
+  pingStream?: BoundedStream
+  inFlight: InFlight
+  /** The protocol revision negotiated at initialize (Streamable HTTP), which decides whether batches are served. */
+  protocolVersion?: string
 }
 
 export interface SessionLimits {
@@ -28,6 +36,8 @@ export interface SessionLimits {
   sessionIdleMs: number
   heartbeatMs: number
   maxStreamBufferBytes: number
+  maxBufferedBytesPerKey: number
+  maxInFlightPerSession: number
 }
 
 export interface OpenSession {
@@ -35,21 +45,25 @@ export interface OpenSession {
   kind: TransportKind
   principal: ApiKey
   transport: Transport
-  pingStream?: ServerResponse
+  pingStream?: BoundedStream
+  protocolVersion?: string
 }
 
 type ServerFactory = (principal: ApiKey, sessionId: string, log: FastifyBaseLogger) => McpServer
 
 const PING = ': ping\n\n'
 const RETRY_AFTER_FULL_SECONDS = 30
+const RETRY_AFTER_IN_FLIGHT_SECONDS = 1
 
 /**
- * The sessions this task owns. One timer serves all of them: heartbeats, write-buffer limits and idle
- * reaping run in a single sweep every heartbeat interval, so an idle session costs no timer of its own.
+ * The sessions this task owns. One timer serves all of them: heartbeats and idle reaping run in a single
+ * sweep every heartbeat interval, so an idle session costs no timer of its own. Write-buffer limits are not
+ * the sweep's: every write checks them (BoundedStream).
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>()
   private readonly perPrincipal = new Map<string, number>()
+  private readonly budgets: KeyBudgets
   private readonly sweeper: NodeJS.Timeout
   private drainingNow = false
 
@@ -59,6 +73,7 @@ export class SessionRegistry {
     private readonly metrics: Metrics,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.budgets = new KeyBudgets(limits.maxBufferedBytesPerKey)
     this.sweeper = setInterval(() => this.sweep(Date.now()), limits.heartbeatMs).unref()
   }
 
@@ -86,7 +101,7 @@ export class SessionRegistry {
   }
 
   /** Creates the session's MCP server, connects it to the transport and registers the session. */
-  async open({ id, kind, principal, transport, pingStream }: OpenSession): Promise<Session> {
+  async open({ id, kind, principal, transport, pingStream, protocolVersion }: OpenSession): Promise<Session> {
     const log = this.log.child({ principal: principal.name, session: id })
     const session: Session = {
       id,
@@ -98,6 +113,8 @@ export class SessionRegistry {
       lastActivity: Date.now(),
       streams: new Set(),
       pingStream,
+      inFlight: new InFlight(this.limits.maxInFlightPerSession),
+      protocolVersion,
     }
     transport.onclose = () => this.remove(session)
     this.sessions.set(id, session)
@@ -123,10 +140,35 @@ export class SessionRegistry {
     return session
   }
 
-  /** Follows a response of the session until it ends: for buffer limits, and so the session is not idle. */
+  /** A stream written through the one write primitive, bounded per stream and against the key's budget. */
+  bound(principal: ApiKey, response: ServerResponse, log: FastifyBaseLogger): BoundedStream {
+    return new BoundedStream(response, principal.name, { maxStreamBufferBytes: this.limits.maxStreamBufferBytes, budgets: this.budgets }, log, () =>
+      this.metrics.rateLimited.inc({ reason: 'slow_consumer' }),
+    )
+  }
+
+  /**
+   * Follows a response of the session until it ends, so the session is not idle meanwhile; its end counts
+   * as activity. finished() also calls back for a response whose client left before we got here, so an
+   * aborted request never leaves a stream (and so a session) behind.
+   */
   track(session: Session, response: ServerResponse): void {
     session.streams.add(response)
-    response.once('close', () => session.streams.delete(response))
+    finished(response, () => {
+      session.streams.delete(response)
+      session.lastActivity = Date.now()
+    })
+  }
+
+  /**
+   * Admits a request's messages against the session's bound on requests in flight, all or none: over it the
+   * request is refused (429), and so is a batch larger than the bound. Returns the admitted request ids.
+   */
+  admitRequests(session: Session, messages: JSONRPCMessage[]): RequestId[] {
+    const ids = session.inFlight.admit(messages)
+    if (ids) return ids
+    this.metrics.rateLimited.inc({ reason: 'in_flight' })
+    throw tooManyRequests(RETRY_AFTER_IN_FLIGHT_SECONDS, `requests in flight for this session (at most ${session.inFlight.max})`)
   }
 
   /** Readiness turns 503 and no new session is admitted; open sessions keep working. */
@@ -152,14 +194,7 @@ export class SessionRegistry {
 
   private sweep(now: number): void {
     for (const session of this.sessions.values()) {
-      for (const stream of session.streams) {
-        // A client that stopped reading: drop its stream rather than buffer without bound.
-        if (stream.writableLength > this.limits.maxStreamBufferBytes) {
-          session.log.warn({ event: 'slow_consumer', buffered: stream.writableLength }, 'stream dropped: client is not reading')
-          stream.destroy()
-        }
-      }
-      if (session.pingStream?.writable) session.pingStream.write(PING)
+      session.pingStream?.write(PING)
       if (session.streams.size === 0 && now - session.lastActivity > this.limits.sessionIdleMs) {
         session.log.info({ event: 'session_reaped' }, 'idle session closed')
         void session.server.close()

@@ -1,4 +1,10 @@
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import {
+  JSONRPCMessageSchema,
+  LATEST_PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  isInitializeRequest,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js'
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { HttpError, RpcCode, invalidRequest } from '../http/errors.js'
@@ -26,4 +32,24 @@ export function parseMessages(body: unknown): JSONRPCMessage[] {
   const parsed = BatchSchema.safeParse(body)
   if (!parsed.success) throw invalidRequest('Invalid Request: the body is not a JSON-RPC 2.0 message or batch')
   return parsed.data
+}
+
+/**
+ * The revision that removed JSON-RPC batching (https://modelcontextprotocol.io/specification/2025-06-18/changelog:
+ * "Remove support for JSON-RPC batching"); 2025-03-26 requires receiving them. The SDK's
+ * transport serves batches on every revision, so the check is ours. Revisions are dates: they compare as strings.
+ */
+const BATCHING_REMOVED_IN = '2025-06-18'
+
+/** The revision a session negotiates at initialize, as the SDK's server chooses it (server/index.js _oninitialize). */
+export function negotiatedVersion(messages: JSONRPCMessage[]): string {
+  const initialize = messages.find((message) => isInitializeRequest(message))
+  const requested = isInitializeRequest(initialize) ? initialize.params.protocolVersion : undefined
+  return requested !== undefined && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION
+}
+
+/** Refuses a batch (400 -32600) on a session whose revision has no batching. */
+export function refuseBatchOn(protocolVersion: string | undefined, body: unknown): void {
+  if (!Array.isArray(body) || protocolVersion === undefined || protocolVersion < BATCHING_REMOVED_IN) return
+  throw invalidRequest(`Invalid Request: JSON-RPC batches are not supported on protocol ${protocolVersion} (removed in ${BATCHING_REMOVED_IN})`)
 }

@@ -1,6 +1,14 @@
-import type { ServerResponse } from 'node:http'
+import { finished } from 'node:stream'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CancelledNotificationSchema,
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js'
+import type { BoundedStream } from '../sessions/bounded-stream.js'
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -20,32 +28,40 @@ export class SseServerTransport implements Transport {
   onclose?: () => void
   onerror?: (error: Error) => void
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void
+  /** A request of the client is settled: answered, or cancelled by the client (the SDK answers no cancelled request). */
+  onsettled?: (id: RequestId) => void
   private closed = false
 
   constructor(
     readonly sessionId: string,
-    readonly stream: ServerResponse,
+    readonly stream: BoundedStream,
     private readonly endpoint: string,
   ) {}
 
   async start(): Promise<void> {
-    this.stream.writeHead(200, SSE_HEADERS)
+    this.stream.response.writeHead(200, SSE_HEADERS)
     this.stream.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`)
-    this.stream.on('close', () => this.finish())
+    // finished() also calls back when the client left before the stream started: the session closes at once.
+    finished(this.stream.response, () => this.finish())
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error('Not connected')
+    const answered = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message) ? message.id : undefined
+    if (answered !== undefined) this.onsettled?.(answered)
     this.stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
   }
 
   /** A message the client POSTed to the session's endpoint. */
   receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    const cancelled = CancelledNotificationSchema.safeParse(message)
+    const requestId = cancelled.success ? cancelled.data.params.requestId : undefined
+    if (requestId !== undefined) this.onsettled?.(requestId)
     this.onmessage?.(message, extra)
   }
 
   async close(): Promise<void> {
-    this.stream.end()
+    this.stream.response.end()
     this.finish()
   }
 

@@ -15,10 +15,12 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
   app.get('/sse', async (request, reply) => {
     app.sessions.admit(request.principal)
     const id = app.sessionIds.create()
-    const stream = hijack(reply)
+    const response = hijack(reply)
+    const stream = app.sessions.bound(request.principal, response, request.log)
     const transport = new SseServerTransport(id, stream, endpoint)
     const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport, pingStream: stream })
-    app.sessions.track(session, stream)
+    transport.onsettled = (requestId) => session.inFlight.settle(requestId)
+    app.sessions.track(session, response)
   })
 }
 
@@ -30,6 +32,7 @@ export async function sseSessionRoutes(app: FastifyInstance) {
     const message = parseMessage(request.body)
     const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
     if (!session) return relayOrNotFound(app, request, reply, query.data.sessionId)
+    app.sessions.admitRequests(session, [message])
     app.metrics.messages.inc({ transport: 'sse' })
     ;(session.transport as SseServerTransport).receive(message, { requestInfo: { headers: request.headers } })
     return reply.code(202).send()

@@ -2,7 +2,8 @@ import { connect as tcpConnect } from 'node:net'
 import t from 'tap'
 import { ALICE, connect, resultJson, startServer, type TestServer } from '../helpers/server.js'
 import { eventually } from '../helpers/processes.js'
-import { PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { EventStream, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, request, stillServes } from '../helpers/http.js'
 
 /** The open-sessions gauge as /metrics reports it, summed over transports. */
 async function sessionsGauge(server: TestServer): Promise<number> {
@@ -33,6 +34,23 @@ t.test('a session with an open stream is never idle: an SSE session outlives the
   t.ok(await eventually(() => server.app.sessions.size === 1), 'the streamless session was reaped')
   t.equal((await postJson(`${server.url}/messages?sessionId=${sse.sessionId}`, PING, bearer(ALICE))).status, 202, 'the SSE session is still there')
   await sse.stream.waitFor(/"id":2/)
+})
+
+t.test('idle time counts from the last activity, and a stream closing is activity', async (t) => {
+  const idleMs = 3_000
+  const server = await startServer(t, { MCP_SESSION_IDLE_MS: String(idleMs), MCP_HEARTBEAT_MS: '100' })
+  const { headers } = await initializeRaw(server)
+  const stream = await EventStream.open(t, `${server.url}/mcp`, headers)
+  t.equal(stream.response.status, 200, 'the GET stream is open')
+  await sleep(idleMs + 500) // longer than the idle limit with no request: the open stream keeps the session
+  t.equal(server.app.sessions.size, 1, 'a session with an open stream is not idle')
+  stream.close()
+  await sleep(300) // several sweeps: counting from the last request, the session would be reaped now
+  t.equal(server.app.sessions.size, 1, 'right after its stream closed the session is still there')
+  t.ok(await eventually(() => server.app.sessions.size === 0, idleMs + 5_000), 'and is reaped once idle for the limit after that')
+  await expectError(t, await postJson(`${server.url}/mcp`, PING, headers), 404, -32001)
+  t.equal(await sessionsGauge(server), 0, 'the gauge follows')
+  await stillServes(t, server)
 })
 
 t.test('an SDK client that closes without DELETE (as the Inspector does) is freed by reaping', async (t) => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { ALICE, KEYS, TRANSPORTS, connect, resultJson } from './helpers/server.js'
 import { MAIN, eventually, freePort, spawnChild, waitForPort, type Child } from './helpers/processes.js'
 import { type Tap, EventStream, INITIALIZE, bearer, expectError, openSse, postJson, request } from './helpers/http.js'

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { ALICE, connect, resultJson } from './helpers/server.js'
 import { counter, eventually, startRedis, startTask } from './helpers/processes.js'
 import { INITIALIZE, bearer, postJson, request } from './helpers/http.js'

@@ -1,7 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
-import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
@@ -27,10 +25,11 @@ export interface SessionContext {
 /** What a tool, resource or prompt handler gets for one request. */
 export interface RequestContext extends SessionContext {
   server: McpServer
-  extra: RequestHandlerExtra<ServerRequest, ServerNotification>
+  /** The SDK's handler context: `ctx.mcpReq` carries the request's signal, `_meta`, notify and send. */
+  ctx: ServerContext
   /** Log to the client (MCP logging capability), filtered by the level the client set for this session. */
   clientLog: ClientLog
 }
 
 /** Builds the RequestContext for one request to the named tool, resource or prompt. */
-export type ContextFactory = (extra: RequestContext['extra'], handlerName: string) => RequestContext
+export type ContextFactory = (ctx: ServerContext, handlerName: string) => RequestContext

@@ -1,6 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js'
+import type { GetPromptResult, McpServer } from '@modelcontextprotocol/server'
 import type { z } from 'zod'
+import { objectSchema } from './define.js'
 
 /**
  * One prompt of the catalog: a file under app/mcp/prompts/ exports one of these. Prompt arguments travel as
@@ -25,5 +25,5 @@ export function userPrompt(description: string, text: string): GetPromptResult {
 
 export function registerPrompt(server: McpServer, prompt: PromptDefinition) {
   const { title, description, argsSchema } = prompt
-  server.registerPrompt(prompt.name, { title, description, argsSchema }, (args) => prompt.build(args as never))
+  server.registerPrompt(prompt.name, { title, description, argsSchema: objectSchema(argsSchema) }, (args) => prompt.build(args as never))
 }

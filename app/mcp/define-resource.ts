@@ -1,6 +1,14 @@
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { Variables } from '@modelcontextprotocol/sdk/shared/uriTemplate.js'
-import { ErrorCode, McpError, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js'
+import {
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceNotFoundError,
+  ResourceTemplate,
+  type ReadResourceResult,
+  type Resource,
+  type ServerContext,
+  type Variables,
+} from '@modelcontextprotocol/server'
 import type { ContextFactory, RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
 
@@ -22,9 +30,12 @@ export function defineResource(definition: ResourceDefinition): ResourceDefiniti
   return definition
 }
 
-/** The very answer the SDK gives for a URI nothing serves, so "exists but not yours" cannot be told apart. */
-export function resourceNotFound(uri: URL): McpError {
-  return new McpError(ErrorCode.InvalidParams, `Resource ${uri.href} not found`)
+/**
+ * The very answer the SDK gives for a URI nothing serves (`ResourceNotFoundError`: -32602, "Resource not
+ * found: <uri>", data `{ uri }`), so "exists but not yours" cannot be told apart.
+ */
+export function resourceNotFound(uri: URL): ProtocolError {
+  return new ResourceNotFoundError(uri.href)
 }
 
 const isTemplate = (uri: string) => /\{[^}]+\}/.test(uri)
@@ -32,25 +43,25 @@ const isTemplate = (uri: string) => /\{[^}]+\}/.test(uri)
 /** Registers a resource on a session's server; unexpected failures reach the client without internals. */
 export function registerResource(server: McpServer, resource: ResourceDefinition, contextFor: ContextFactory) {
   const { name, title, description, mimeType } = resource
-  const read = async (uri: URL, variables: Variables, extra: RequestContext['extra']) => {
-    const context = contextFor(extra, name)
+  const read = async (uri: URL, variables: Variables, ctx: ServerContext) => {
+    const context = contextFor(ctx, name)
     try {
       return await resource.read(uri, variables, context)
     } catch (error) {
-      if (error instanceof McpError) throw error
-      if (error instanceof SharedStateUnavailable) throw new McpError(ErrorCode.InternalError, error.message)
+      if (error instanceof ProtocolError) throw error
+      if (error instanceof SharedStateUnavailable) throw new ProtocolError(ProtocolErrorCode.InternalError, error.message)
       context.log.error({ err: error, resource: name }, 'resource read failed')
-      throw new McpError(ErrorCode.InternalError, `Resource ${name} could not be read`)
+      throw new ProtocolError(ProtocolErrorCode.InternalError, `Resource ${name} could not be read`)
     }
   }
   const metadata = { title, description, mimeType }
   if (!isTemplate(resource.uri)) {
-    server.registerResource(name, resource.uri, metadata, (uri, extra) => read(uri, {}, extra))
+    server.registerResource(name, resource.uri, metadata, (uri, ctx) => read(uri, {}, ctx))
     return
   }
   const list = resource.list
   const template = new ResourceTemplate(resource.uri, {
-    list: list && (async (extra) => ({ resources: await list(contextFor(extra, name)) })),
+    list: list && (async (ctx) => ({ resources: await list(contextFor(ctx, name)) })),
   })
   server.registerResource(name, template, metadata, read)
 }

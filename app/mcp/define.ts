@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import type { ContextFactory, RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
@@ -33,11 +32,12 @@ export function toolJson(value: Record<string, unknown>): CallToolResult {
 }
 
 /**
- * Given a raw shape, the SDK builds a new zod object for every registration, that is for every tool of every
- * session; built once per shape here, the sessions share it.
+ * The SDK takes schema objects (raw shapes only through deprecated overloads, which would build a new zod
+ * object for every registration, that is for every tool and prompt of every session); built once per shape
+ * here, the sessions share it.
  */
 const objectSchemas = new WeakMap<z.ZodRawShape, z.ZodObject>()
-function objectSchema(shape: z.ZodRawShape): z.ZodObject {
+export function objectSchema(shape: z.ZodRawShape): z.ZodObject {
   let schema = objectSchemas.get(shape)
   if (!schema) objectSchemas.set(shape, (schema = z.object(shape)))
   return schema
@@ -52,21 +52,21 @@ export function registerTool(server: McpServer, tool: ToolDefinition, contextFor
   const { title, description, annotations } = tool
   const inputSchema = objectSchema(tool.inputSchema)
   const outputSchema = tool.outputSchema && objectSchema(tool.outputSchema)
-  server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, extra) => {
-    const context = contextFor(extra, tool.name)
+  server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, ctx) => {
+    const context = contextFor(ctx, tool.name)
     const { metrics } = context.services
     const started = performance.now()
     let outcome = 'ok'
     try {
       const result = await tool.run(args as never, context)
-      if (result.isError) outcome = extra.signal.aborted ? 'cancelled' : 'error'
+      if (result.isError) outcome = ctx.mcpReq.signal.aborted ? 'cancelled' : 'error'
       return result
     } catch (error) {
       if (error instanceof SharedStateUnavailable) {
         outcome = 'unavailable'
         return toolError(error.message)
       }
-      outcome = extra.signal.aborted ? 'cancelled' : 'failed'
+      outcome = ctx.mcpReq.signal.aborted ? 'cancelled' : 'failed'
       context.log.error({ err: error, tool: tool.name }, 'tool failed')
       return toolError(`Tool ${tool.name} failed unexpectedly`)
     } finally {

@@ -1,4 +1,4 @@
-import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js'
+import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server'
 
 /**
  * The requests of one session that are admitted and not yet settled (answered, cancelled, or their answer

@@ -1,10 +1,10 @@
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core'
 import {
-  JSONRPCMessageSchema,
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
   type JSONRPCMessage,
-} from '@modelcontextprotocol/sdk/types.js'
+} from '@modelcontextprotocol/server'
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { HttpError, RpcCode, invalidRequest } from '../http/errors.js'

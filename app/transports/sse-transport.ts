@@ -1,13 +1,11 @@
 import { finished } from 'node:stream'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
-  CancelledNotificationSchema,
   isJSONRPCErrorResponse,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
-  type MessageExtraInfo,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js'
+  type Transport,
+} from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 
 export const SSE_HEADERS = {
@@ -27,7 +25,7 @@ export const SSE_HEADERS = {
 export class SseServerTransport implements Transport {
   onclose?: () => void
   onerror?: (error: Error) => void
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void
+  onmessage?: Transport['onmessage']
   /** A request of the client is settled: answered, or cancelled by the client (the SDK answers no cancelled request). */
   onsettled?: (id: RequestId) => void
   private closed = false
@@ -53,11 +51,10 @@ export class SseServerTransport implements Transport {
   }
 
   /** A message the client POSTed to the session's endpoint. */
-  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
-    const cancelled = CancelledNotificationSchema.safeParse(message)
-    const requestId = cancelled.success ? cancelled.data.params.requestId : undefined
-    if (requestId !== undefined) this.onsettled?.(requestId)
-    this.onmessage?.(message, extra)
+  receive(message: JSONRPCMessage): void {
+    const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
+    if (typeof requestId === 'string' || typeof requestId === 'number') this.onsettled?.(requestId)
+    this.onmessage?.(message)
   }
 
   async close(): Promise<void> {

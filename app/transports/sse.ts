@@ -34,7 +34,7 @@ export async function sseSessionRoutes(app: FastifyInstance) {
     if (!session) return relayOrNotFound(app, request, reply, query.data.sessionId)
     app.sessions.admitRequests(session, [message])
     app.metrics.messages.inc({ transport: 'sse' })
-    ;(session.transport as SseServerTransport).receive(message, { requestInfo: { headers: request.headers } })
+    ;(session.transport as SseServerTransport).receive(message)
     return reply.code(202).send()
   })
 }

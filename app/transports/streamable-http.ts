@@ -1,7 +1,7 @@
 import { finished } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
+import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
 import { invalidRequest, sessionNotFound } from '../http/errors.js'
 import type { Session } from '../sessions/registry.js'
@@ -25,7 +25,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { confi
     const response = hijack(reply)
     finished(response, () => admitted.forEach((id) => session.inFlight.settle(id)))
     app.sessions.track(session, response)
-    await (session.transport as StreamableHTTPServerTransport).handleRequest(request.raw, response, request.body)
+    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(request.raw, response, request.body)
     return response
   }
 
@@ -45,7 +45,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { confi
     refuseBatchOn(protocolVersion, request.body)
     app.sessions.admit(request.principal)
     const id = app.sessionIds.create()
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, keepAliveMs: config.heartbeatMs })
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: () => id, keepAliveMs: config.heartbeatMs })
     const session = await app.sessions.open({ id, kind: 'streamable-http', principal: request.principal, transport, protocolVersion })
     const response = await handle(session, request, reply, messages)
     // A failed initialize (say, an unsupported protocol) leaves a session no client can name, and a client

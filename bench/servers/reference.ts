@@ -24,7 +24,8 @@ function getServer(principal: ApiKey): McpServer {
   const server = new McpServer({ name: 'reference-server', version: '1.0.0' }, { capabilities: { logging: {} } })
   const { name, title, description, inputSchema, annotations } = whoami
   server.registerTool(name, { title, description, inputSchema, annotations }, async (args, extra) =>
-    whoami.run(args, { principal, sessionId: extra.sessionId } as never),
+    // Our catalog is typed with SDK v2; the wire shape of the result is the same.
+    whoami.run(args, { principal, sessionId: extra.sessionId } as never) as Promise<never>,
   )
   return server
 }

@@ -1,5 +1,5 @@
 import type tap from 'tap'
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { eventually } from './processes.js'
 import { ALICE, BOB, connect, resultJson, type TestServer } from './server.js'
 

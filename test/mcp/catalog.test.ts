@@ -1,9 +1,20 @@
 import t from 'tap'
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client'
 import { ALICE, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { resultText } from './helpers.js'
 
 const CAROL = 'carol-secret-0123456789ab'
 const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
+
+/** The protocol error a call was refused with. */
+async function callError(call: Promise<unknown>): Promise<ProtocolError> {
+  const error = await call.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  )
+  if (!(error instanceof ProtocolError)) throw new Error(`expected a protocol error, got ${String(error)}`)
+  return error
+}
 
 const ALL_TOOLS = ['add', 'create_user_profile', 'get_weather', 'long_task', 'read_file', 'summarize', 'whoami']
 
@@ -35,12 +46,12 @@ for (const transport of TRANSPORTS) {
 
     const bad = await client.callTool({ name: 'add', arguments: { a: 'two', b: Number.MAX_VALUE * 0 } })
     t.equal(bad.isError, true)
-    t.match(resultText(bad), /expected number, received string at a/, 'names the field and the reason')
+    t.match(resultText(bad), /\ba: Invalid input: expected number, received string/, 'names the field and the reason')
     t.notMatch(resultText(bad), /\n\s+at /, 'no stack trace')
 
     const missing = await client.callTool({ name: 'add', arguments: { a: 1 } })
     t.equal(missing.isError, true)
-    t.match(resultText(missing), /at b/)
+    t.match(resultText(missing), /\bb: /)
   })
 
   t.test(`allow-list over ${transport}: a key limited to some tools neither lists nor calls the others`, async (t) => {
@@ -48,11 +59,14 @@ for (const transport of TRANSPORTS) {
     const carol = await connect(t, server.url, CAROL, transport)
     const { tools } = await carol.listTools()
     t.same(tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
-    const refused = await carol.callTool({ name: 'read_file', arguments: { path: 'x' } })
-    t.equal(refused.isError, true)
-    const unknown = await carol.callTool({ name: 'no_such_tool', arguments: {} })
-    t.match(resultText(refused), /Tool read_file not found/)
-    t.equal(resultText(refused), resultText(unknown).replace('no_such_tool', 'read_file'), 'answers as for a tool that does not exist')
+    // SDK v2 answers an unknown tool with a JSON-RPC -32602 error, as the spec's tools page lists it under
+    // protocol errors (SDK v1 answered an isError result).
+    const refused = await callError(carol.callTool({ name: 'read_file', arguments: { path: 'x' } }))
+    const unknown = await callError(carol.callTool({ name: 'no_such_tool', arguments: {} }))
+    t.equal(refused.code, ProtocolErrorCode.InvalidParams)
+    t.match(refused.message, /Tool read_file not found/)
+    t.equal(refused.code, unknown.code)
+    t.equal(refused.message, unknown.message.replace('no_such_tool', 'read_file'), 'answers as for a tool that does not exist')
     const allowed = await carol.callTool({ name: 'add', arguments: { a: 1, b: 2 } })
     t.same(allowed.structuredContent, { sum: 3 })
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js'
+import type { LoggingMessageNotification } from '@modelcontextprotocol/client'
 import { ALICE, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { waitFor } from './helpers.js'
 
@@ -11,7 +11,7 @@ type LogParams = LoggingMessageNotification['params']
 async function connectCollecting(t: Parameters<typeof connect>[0], url: string, transport: (typeof TRANSPORTS)[number]) {
   const client = await connect(t, url, ALICE, transport)
   const messages: LogParams[] = []
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+  client.setNotificationHandler('notifications/message', (notification) => {
     messages.push(notification.params)
   })
   const read = (path: string) => client.callTool({ name: 'read_file', arguments: { path } })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { ALICE, TRANSPORTS, connect, startServer, type TestServer } from '../helpers/server.js'
 import { resultText, waitFor } from './helpers.js'
 
@@ -18,7 +18,7 @@ for (const transport of TRANSPORTS) {
     // arrives, so updates sent just before the answer may be dropped on the client side.
     const progress: { progress: number; total?: number }[] = []
     const controller = new AbortController()
-    const running = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 5 } }, undefined, {
+    const running = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 5 } }, {
       signal: controller.signal,
       onprogress: (update) => progress.push(update),
     })
@@ -41,7 +41,7 @@ for (const transport of TRANSPORTS) {
     const client = await connect(t, server.url, ALICE, transport)
     const controller = new AbortController()
     let seen = 0
-    const call = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 20 } }, undefined, {
+    const call = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 20 } }, {
       signal: controller.signal,
       onprogress: ({ progress }) => {
         seen = progress
@@ -63,7 +63,7 @@ for (const transport of TRANSPORTS) {
     const server = await startServer(t)
     const client = await connect(t, server.url, ALICE, transport)
     let seen = 0
-    const call = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 20 } }, undefined, {
+    const call = client.callTool({ name: 'long_task', arguments: { steps: STEPS, stepMs: 20 } }, {
       onprogress: ({ progress }) => {
         seen = progress
       },

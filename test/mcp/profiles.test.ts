@@ -1,16 +1,16 @@
 import t from 'tap'
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ProtocolErrorCode, type ProtocolError } from '@modelcontextprotocol/client'
 import { ALICE, BOB, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { startRedis } from '../helpers/processes.js'
 import { resourceText, resultText } from './helpers.js'
 
 const PROFILE = { name: 'Ada Lovelace', email: 'ada@example.com', age: 36 }
 
-async function readError(read: Promise<unknown>): Promise<McpError> {
+async function readError(read: Promise<unknown>): Promise<ProtocolError> {
   try {
     await read
   } catch (error) {
-    return error as McpError
+    return error as ProtocolError
   }
   throw new Error('the read succeeded')
 }
@@ -47,6 +47,9 @@ for (const transport of TRANSPORTS) {
     t.equal(foreign.code, unknown.code)
     t.equal(foreign.message, unknown.message.replace(unknownId, id), 'indistinguishable from an id that never existed')
     t.match(foreign.message, /not found/)
+    const unserved = await readError(bob.readResource({ uri: 'nothing://here' }))
+    t.equal(foreign.code, unserved.code)
+    t.equal(foreign.message, unserved.message.replace('nothing://here', `users://${id}/profile`), 'the SDK\'s own words for a URI nothing serves')
     t.notOk((await bob.listResources()).resources.some((resource) => resource.uri.includes(id)), 'not listed for another key')
   })
 
@@ -56,9 +59,9 @@ for (const transport of TRANSPORTS) {
     const result = await alice.callTool({ name: 'create_user_profile', arguments: { name: '  ', email: 'not-an-email', age: 200.5 } })
     t.equal(result.isError, true)
     const text = resultText(result)
-    t.match(text, /at name/)
-    t.match(text, /at email/)
-    t.match(text, /at age/)
+    t.match(text, /\bname: /)
+    t.match(text, /\bemail: /)
+    t.match(text, /\bage: /)
     t.same(await alice.listResources().then(({ resources }) => resources.filter((r) => r.uri.startsWith('users://'))), [], 'nothing stored')
   })
 }
@@ -68,7 +71,7 @@ t.test('users://{id}/profile with a malformed %-escape reads as not found, logge
   const alice = await connect(t, server.url, ALICE, 'streamable-http')
   for (const uri of ['users://%E0%A4%A/profile', 'users://%zz/profile']) {
     const error = await readError(alice.readResource({ uri }))
-    t.equal(error.code, ErrorCode.InvalidParams, `${uri}: invalid params (-32602), not an internal error`)
+    t.equal(error.code, ProtocolErrorCode.InvalidParams, `${uri}: invalid params (-32602), not an internal error`)
     t.match(error.message, /not found/, `${uri}: says not found`)
   }
   const errors = server.logs.records().filter((record) => (record.level as number) >= 50)

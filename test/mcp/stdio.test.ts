@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
+import { Client } from '@modelcontextprotocol/client'
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio'
 import { MAIN, isRunning } from '../helpers/processes.js'
 import { resourceText, resultText, waitFor } from './helpers.js'
 
@@ -42,7 +41,7 @@ t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', as
   t.match((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { principal: 'local', sessionId: /^stdio-/ })
 
   const logged: unknown[] = []
-  client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+  client.setNotificationHandler('notifications/message', ({ params }) => {
     logged.push(params)
   })
   t.equal(resultText(await client.callTool({ name: 'read_file', arguments: { path: 'hello.txt' } })), 'hello over stdio')

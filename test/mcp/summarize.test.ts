@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CreateMessageRequestSchema, ErrorCode, McpError, type CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js'
+import { ProtocolError, ProtocolErrorCode, type CreateMessageRequest } from '@modelcontextprotocol/client'
 import { ALICE, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { resultText } from './helpers.js'
 
@@ -17,7 +17,7 @@ for (const transport of TRANSPORTS) {
     const server = await startServer(t)
     const client = await connect(t, server.url, ALICE, transport, { capabilities: { sampling: {} } })
     const asked: CreateMessageRequest['params'][] = []
-    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+    client.setRequestHandler('sampling/createMessage', async (request) => {
       asked.push(request.params)
       const words = promptText(request.params).split(/\s+/).length
       return { model: 'stub-model', role: 'assistant', content: { type: 'text', text: `a summary of a ${words}-word prompt` } }
@@ -34,8 +34,8 @@ for (const transport of TRANSPORTS) {
   t.test(`summarize over ${transport}: a client that declines gets a clean error`, async (t) => {
     const server = await startServer(t)
     const client = await connect(t, server.url, ALICE, transport, { capabilities: { sampling: {} } })
-    client.setRequestHandler(CreateMessageRequestSchema, async () => {
-      throw new McpError(ErrorCode.InvalidRequest, 'the user declined')
+    client.setRequestHandler('sampling/createMessage', async () => {
+      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, 'the user declined')
     })
     const result = await client.callTool({ name: 'summarize', arguments: { text: TEXT } })
     t.equal(result.isError, true)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import type { Client } from '@modelcontextprotocol/client'
 import { ALICE, connect, resultJson, type TransportName } from '../helpers/server.js'
 import { eventually, ownerOf, startHaproxy, startTask, type Task } from '../helpers/processes.js'
 

@@ -167,7 +167,7 @@ t.test('streamed answers come back through the relay as they happen (progress be
     const progress: number[] = []
     let resultArrived = false
     const call = client
-      .callTool({ name: 'long_task', arguments: { steps: 5, stepMs: 100 } }, undefined, {
+      .callTool({ name: 'long_task', arguments: { steps: 5, stepMs: 100 } }, {
         onprogress: ({ progress: value }) => {
           if (!resultArrived) progress.push(value)
         },

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SdkHttpError, type Client } from '@modelcontextprotocol/client'
 import { ALICE, TRANSPORTS, connect, resultJson, type TransportName } from '../helpers/server.js'
 import { startHaproxy, startTask, type Task } from '../helpers/processes.js'
 
@@ -20,7 +20,7 @@ interface Tally {
   errors: string[]
 }
 
-const whoami = async (client: Client) => resultJson(await client.callTool({ name: 'whoami', arguments: {} }, undefined, { timeout: CALL_TIMEOUT_MS }))
+const whoami = async (client: Client) => resultJson(await client.callTool({ name: 'whoami', arguments: {} }, { timeout: CALL_TIMEOUT_MS }))
 
 t.test('rolling restart (SIGTERM each task in turn) while clients call continuously', async (t) => {
   const env = { MCP_DRAIN_MS: String(DRAIN_MS), MCP_RATE_LIMIT_PER_MIN: '1000000' }
@@ -55,8 +55,9 @@ t.test('rolling restart (SIGTERM each task in turn) while clients call continuou
       } catch (error) {
         // What a client should do (and the SDK documents): on 404 the session is gone, so initialize a
         // new one and send the call again. Anything else counts as a lost call, then reconnect.
-        // The Streamable HTTP client carries the status in `code`; the SSE client only in the message.
-        const sessionGone = (error as { code?: unknown }).code === 404 || /HTTP 404/.test(String(error))
+        // The Streamable HTTP client carries the status in `status` (SDK v2's SdkHttpError; v1 used `code`);
+        // the SSE client only in the message.
+        const sessionGone = (error instanceof SdkHttpError && error.status === 404) || /HTTP 404/.test(String(error))
         if (tally.errors.length < 10) tally.errors.push(String(error).slice(0, 200))
         tally.reconnects++
         await client.close().catch(() => {})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SdkHttpError, type Client } from '@modelcontextprotocol/client'
 import { ensureBuilt } from '../helpers/build.js'
 import { counter, eventually, haproxyCommand, ownerOf, spawnChild, startHaproxy, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, connect, resultJson, type TransportName } from '../helpers/server.js'
@@ -46,7 +46,7 @@ interface Measured {
   errors: string[]
 }
 
-const whoami = async (client: Client) => resultJson(await client.callTool({ name: 'whoami', arguments: {} }, undefined, { timeout: CALL_TIMEOUT_MS }))
+const whoami = async (client: Client) => resultJson(await client.callTool({ name: 'whoami', arguments: {} }, { timeout: CALL_TIMEOUT_MS }))
 /** Ends a session as a well-behaved client does: a Streamable HTTP session is deleted (DELETE /mcp), then closed. */
 async function release(session: Session) {
   const transport = session.client.transport as { terminateSession?: () => Promise<void> } | undefined
@@ -55,11 +55,11 @@ async function release(session: Session) {
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /**
- * The session is gone: a 404, as the SDK reports it (`code` for Streamable HTTP, in the message for SSE and
+ * The session is gone: a 404, as the SDK reports it (`status` of SdkHttpError for Streamable HTTP, in the message for SSE and
  * through mcp-remote), or mcp-remote's own word for its remote stream ending under a call.
  */
 const sessionGone = (error: unknown) =>
-  (error as { code?: unknown }).code === 404 || /HTTP 404|Session not found|connection to the remote server dropped/i.test(String(error))
+  (error instanceof SdkHttpError && error.status === 404) || /HTTP 404|Session not found|connection to the remote server dropped/i.test(String(error))
 
 t.test('stop sequence as ECS runs it: deregister (MAINT), delay, close what is open, SIGTERM, drain, exit', { timeout: 300_000 }, async (t) => {
   const env = { MCP_DRAIN_MS: String(DRAIN_MS), MCP_RATE_LIMIT_PER_MIN: '1000000' }

@@ -72,14 +72,14 @@ export default defineTool({
   },
   outputSchema: WeatherSchema,
   annotations: { readOnlyHint: true, openWorldHint: true },
-  async run({ latitude, longitude }, { services, extra, log, clientLog }) {
+  async run({ latitude, longitude }, { services, ctx, log, clientLog }) {
     const { weatherUrl, weatherTimeoutMs } = services.config
     const url = new URL(weatherUrl)
     url.searchParams.set('latitude', String(latitude))
     url.searchParams.set('longitude', String(longitude))
     url.searchParams.set('current', 'temperature_2m,relative_humidity_2m,wind_speed_10m,weather_code')
     // The request ends when the client cancels the call (or the session ends) or when the timeout passes.
-    const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(weatherTimeoutMs)])
+    const signal = AbortSignal.any([ctx.mcpReq.signal, AbortSignal.timeout(weatherTimeoutMs)])
     await clientLog('info', `Asking the weather service about ${latitude}, ${longitude}`)
     try {
       const { current, current_units: units } = await fetchForecast(url, signal, weatherTimeoutMs)
@@ -93,7 +93,7 @@ export default defineTool({
         weatherCode: current.weather_code,
       })
     } catch (error) {
-      if (extra.signal.aborted) return toolError('The weather request was cancelled')
+      if (ctx.mcpReq.signal.aborted) return toolError('The weather request was cancelled')
       if (!(error instanceof UpstreamError)) throw error
       // The URL stays out of logs and answers: some weather APIs take their key in the query string.
       log.warn({ event: 'upstream_failed', upstream: 'weather', err: error }, 'weather service failed')

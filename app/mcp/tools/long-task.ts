@@ -13,18 +13,18 @@ export default defineTool({
     stepMs: z.number().int().min(1).max(60_000).default(500).describe('Milliseconds each step takes, 1 to 60000'),
   },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-  async run({ steps, stepMs }, { extra, log, clientLog }) {
+  async run({ steps, stepMs }, { ctx, log, clientLog }) {
     // The client asks for progress by sending a token; without one, no progress notifications are sent.
-    const progressToken = extra._meta?.progressToken
-    // extra.signal aborts on notifications/cancelled and when the session ends: every wait below honours it.
-    const { signal } = extra
+    const progressToken = ctx.mcpReq._meta?.progressToken
+    // The signal aborts on notifications/cancelled and when the session ends: every wait below honours it.
+    const { signal } = ctx.mcpReq
     let done = 0
     try {
       while (done < steps) {
         await sleep(stepMs, undefined, { signal })
         done += 1
         if (progressToken !== undefined) {
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken, progress: done, total: steps, message: `Step ${done} of ${steps}` },
           })

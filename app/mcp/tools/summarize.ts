@@ -1,14 +1,15 @@
 import { z } from 'zod'
-import { CreateMessageResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
-import type { RequestContext } from '../context.js'
+import { ProtocolError, type ServerContext } from '@modelcontextprotocol/server'
 import { defineTool, toolError } from '../define.js'
 
 /**
- * Asks the client's model for a completion. extra.sendRequest ties the request to this tool call: it
- * travels on the call's own stream and is cancelled with the call.
+ * Asks the client's model for a completion. `ctx.mcpReq.send` ties the request to this tool call: it
+ * travels on the call's own stream and is cancelled with the call (`ctx.mcpReq.requestSampling` would not:
+ * it sends through `server.createMessage`, unrelated to the call, so over Streamable HTTP it would need the
+ * optional standalone GET stream). For a spec method the SDK checks the result against the spec's schema.
  */
-function askClient(extra: RequestContext['extra'], prompt: string, maxTokens: number) {
-  return extra.sendRequest(
+function askClient(ctx: ServerContext, prompt: string, maxTokens: number) {
+  return ctx.mcpReq.send(
     {
       method: 'sampling/createMessage',
       params: {
@@ -17,8 +18,7 @@ function askClient(extra: RequestContext['extra'], prompt: string, maxTokens: nu
         maxTokens,
       },
     },
-    CreateMessageResultSchema,
-    { signal: extra.signal },
+    { signal: ctx.mcpReq.signal },
   )
 }
 
@@ -33,20 +33,22 @@ export default defineTool({
     maxWords: z.number().int().min(5).max(500).default(60).describe('Longest summary wanted, in words'),
   },
   annotations: { readOnlyHint: true, openWorldHint: true },
-  async run({ text, maxWords }, { server, extra, clientLog }) {
+  async run({ text, maxWords }, { server, ctx, clientLog }) {
     if (!server.server.getClientCapabilities()?.sampling) {
       return toolError('summarize needs a client that supports sampling (the "sampling" capability), and this client did not declare it')
     }
     await clientLog('info', 'Asking the client for a completion')
     let result
     try {
-      result = await askClient(extra, `Summarize this text in at most ${maxWords} words:\n\n${text}`, maxWords * 4)
+      result = await askClient(ctx, `Summarize this text in at most ${maxWords} words:\n\n${text}`, maxWords * 4)
     } catch (error) {
       // The client's own refusal (say, the user declined) is its message to show; anything else is unexpected.
-      if (error instanceof McpError && !extra.signal.aborted) return toolError(`The client did not complete the request: ${error.message}`)
+      if (error instanceof ProtocolError && !ctx.mcpReq.signal.aborted) return toolError(`The client did not complete the request: ${error.message}`)
       throw error
     }
-    if (result.content.type !== 'text') return toolError(`The client answered with ${result.content.type} content instead of text`)
-    return { content: [{ type: 'text', text: result.content.text }] }
+    // The result type allows a list of blocks (sampling with tools); without tools the SDK accepts only one.
+    const content = Array.isArray(result.content) ? result.content[0] : result.content
+    if (content?.type !== 'text') return toolError(`The client answered with ${content?.type ?? 'no'} content instead of text`)
+    return { content: [{ type: 'text', text: content.text }] }
   },
 })

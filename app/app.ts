@@ -7,6 +7,7 @@ import metrics from './http/metrics.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
+import { createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
 import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
@@ -33,9 +34,14 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
   const services: Services = { config, metrics: app.metrics, profiles: profileStore(app.redis, config.maxProfilesPerKey) }
-  await app.register(sessions, { config, services, secret, owner })
+  await app.register(sessions, {
+    config,
+    createServer: (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),
+    secret,
+    owner,
+  })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath, config })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath })
 })

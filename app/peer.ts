@@ -60,6 +60,6 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
     if (request.body === undefined && request.signedBodyDigest !== bodyDigest()) throw sessionNotFound()
   })
   await peer.register(sseSessionRoutes, { prefix: config.basePath })
-  await peer.register(streamableHttpRoutes, { prefix: config.basePath, config, opensSessions: false })
+  await peer.register(streamableHttpRoutes, { prefix: config.basePath, opensSessions: false })
   return peer
 }

@@ -25,7 +25,7 @@ export interface Target {
   met: boolean
 }
 
-const PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/node', '@modelcontextprotocol/sdk', 'fastify', 'express', 'zod', 'pino', 'prom-client']
+const PACKAGES = ['@modelcontextprotocol/server', '@modelcontextprotocol/sdk', 'fastify', 'express', 'zod', 'pino', 'prom-client']
 
 export function environment() {
   const root = projectRoot()

@@ -55,9 +55,9 @@ export class BoundedStream {
   }
 
   /** Writes one message; false when the stream is gone (or was just ended for overflowing). */
-  write(text: string): boolean {
+  write(text: string | Buffer): boolean {
     if (!this.open) return false
-    const chunk = Buffer.from(text)
+    const chunk = typeof text === 'string' ? Buffer.from(text) : text
     const fits = this.response.write(chunk)
     const backlog = this.response.writableLength
     // A write the socket took at once leaves at most its high-water mark behind: nothing to charge.

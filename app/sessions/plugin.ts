@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { createMcpServer } from '../mcp/server.js'
-import type { Services } from '../mcp/context.js'
-import { SessionRegistry } from './registry.js'
+import { type AppTransport, type ServerFactory, SessionRegistry } from './registry.js'
 import { Relay } from './relay.js'
 import { SessionIds } from './session-id.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sessions: SessionRegistry
+    sessions: SessionRegistry<AppTransport>
     sessionIds: SessionIds
     /** Forwards requests for other tasks' sessions; absent where relaying is off (and on the peer port). */
     relay: Relay | undefined
@@ -18,7 +16,8 @@ declare module 'fastify' {
 
 export interface SessionsOptions {
   config: Config
-  services: Services
+  /** Builds each session's MCP server (the app wires the catalog in). */
+  createServer: ServerFactory
   /** HMAC secret shared by every task: signs session ids and relayed requests. */
   secret: string
   /** This task's peer address, or undefined when sessions are never relayed. */
@@ -26,15 +25,10 @@ export interface SessionsOptions {
 }
 
 /** The task's sessions, the ids they are known by and the relay to other tasks; readiness follows the drain. */
-export default fp(async function sessions(app: FastifyInstance, { config, services, secret, owner }: SessionsOptions) {
+export default fp(async function sessions(app: FastifyInstance, { config, createServer, secret, owner }: SessionsOptions) {
   app.decorate('sessionIds', new SessionIds(secret, owner ?? 'local'))
   app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs) : undefined)
-  const registry = new SessionRegistry(
-    config,
-    (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),
-    app.metrics,
-    app.log,
-  )
+  const registry = new SessionRegistry<AppTransport>(config, createServer, app.metrics, app.log)
   app.decorate('sessions', registry)
   app.readinessChecks.push(() => (registry.draining ? 'draining' : undefined))
   app.readinessChecks.push(() => (registry.size >= config.maxSessions ? 'session cap reached' : undefined))

@@ -8,25 +8,45 @@ import type { ApiKey } from '../keys.js'
 import { BoundedStream, KeyBudgets } from './bounded-stream.js'
 import { InFlight } from './in-flight.js'
 
-export type TransportKind = 'sse' | 'streamable-http'
+/** What the registry needs of a transport: the SDK's interface, the settling of requests, and a heartbeat. */
+export interface SessionTransport extends Transport {
+  /** A request of the client is settled (answered, cancelled, or abandoned): it no longer counts as in flight. */
+  onsettled?: (id: RequestId) => void
+  /** Keep-alive bytes on the session's open streams; the registry's sweep calls it every heartbeat interval. */
+  heartbeat(): void
+}
 
-export interface Session {
+/** A transport and the name of its kind; the transports layer defines the union of the ones it has. */
+export interface TransportBinding {
+  kind: string
+  transport: SessionTransport
+}
+
+interface SessionState {
   id: string
-  kind: TransportKind
   principal: string
   server: McpServer
-  transport: Transport
   log: FastifyBaseLogger
   /** The last request, or the last stream closing: idle time counts from here. */
   lastActivity: number
   /** Responses still being written for this session; a session with one is never idle. */
   streams: Set<ServerResponse>
-  /** The legacy SSE stream, which gets our `: ping` heartbeat (the SDK pings Streamable HTTP streams itself). */
-  pingStream?: BoundedStream
   inFlight: InFlight
   /** The protocol revision negotiated at initialize (Streamable HTTP), which decides whether batches are served. */
   protocolVersion?: string
 }
+
+export type Session<B extends TransportBinding = TransportBinding> = B & SessionState
+
+/**
+ * The transports sessions of this app can have, by kind. Empty here: the transports layer adds its own
+ * (declaration merging, app/transports/bindings.ts), so sessions never import transports.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Transports {}
+
+/** A session's transport and its kind, as one discriminated union: routes narrow by kind, never cast. */
+export type AppTransport = Transports[keyof Transports]
 
 export interface SessionLimits {
   maxSessions: number
@@ -38,18 +58,14 @@ export interface SessionLimits {
   maxInFlightPerSession: number
 }
 
-export interface OpenSession {
+export type OpenSession<B extends TransportBinding> = B & {
   id: string
-  kind: TransportKind
   principal: ApiKey
-  transport: Transport
-  pingStream?: BoundedStream
   protocolVersion?: string
 }
 
-type ServerFactory = (principal: ApiKey, sessionId: string, log: FastifyBaseLogger) => McpServer
-
-const PING = ': ping\n\n'
+/** Builds a session's MCP server; the app wires the catalog in, so session mechanics never import it. */
+export type ServerFactory = (principal: ApiKey, sessionId: string, log: FastifyBaseLogger) => McpServer
 const RETRY_AFTER_FULL_SECONDS = 30
 const RETRY_AFTER_IN_FLIGHT_SECONDS = 1
 
@@ -58,8 +74,8 @@ const RETRY_AFTER_IN_FLIGHT_SECONDS = 1
  * sweep every heartbeat interval, so an idle session costs no timer of its own. Write-buffer limits are not
  * the sweep's: every write checks them (BoundedStream).
  */
-export class SessionRegistry {
-  private readonly sessions = new Map<string, Session>()
+export class SessionRegistry<B extends TransportBinding = TransportBinding> {
+  private readonly sessions = new Map<string, Session<B>>()
   private readonly perPrincipal = new Map<string, number>()
   private readonly budgets: KeyBudgets
   private readonly sweeper: NodeJS.Timeout
@@ -99,22 +115,22 @@ export class SessionRegistry {
   }
 
   /** Creates the session's MCP server, connects it to the transport and registers the session. */
-  async open({ id, kind, principal, transport, pingStream, protocolVersion }: OpenSession): Promise<Session> {
+  async open<O extends B>({ id, principal, protocolVersion, ...binding }: OpenSession<O>): Promise<Session<O>> {
+    const { kind, transport } = binding
     const log = this.log.child({ principal: principal.name, session: id })
-    const session: Session = {
+    const session = {
+      ...(binding as unknown as O),
       id,
-      kind,
       principal: principal.name,
       server: this.createServer(principal, id, log),
-      transport,
       log,
       lastActivity: Date.now(),
       streams: new Set(),
-      pingStream,
       inFlight: new InFlight(this.limits.maxInFlightPerSession),
       protocolVersion,
-    }
+    } satisfies SessionState as Session<O>
     transport.onclose = () => this.remove(session)
+    transport.onsettled = (requestId) => session.inFlight.settle(requestId)
     this.sessions.set(id, session)
     this.perPrincipal.set(session.principal, (this.perPrincipal.get(session.principal) ?? 0) + 1)
     this.metrics.sessionsOpen.inc({ transport: kind })
@@ -127,15 +143,19 @@ export class SessionRegistry {
    * The session when it exists on this task and belongs to the principal. Another key's session answers
    * exactly like an unknown one, so ids cannot be probed, and the attempt is logged as a security event.
    */
-  find(id: string, principal: ApiKey, kind: TransportKind, log: FastifyBaseLogger): Session | undefined {
+  find<K extends B['kind']>(id: string, principal: ApiKey, kind: K, log: FastifyBaseLogger): Session<Extract<B, { kind: K }>> | undefined {
     const session = this.sessions.get(id)
-    if (!session || session.kind !== kind) return undefined
+    if (!session || !isKind(session, kind)) return undefined
     if (session.principal !== principal.name) {
       log.warn({ event: 'foreign_session', owner: session.principal }, 'request for a session of another key refused')
       throw sessionNotFound()
     }
-    session.lastActivity = Date.now()
     return session
+  }
+
+  /** A request on the session: idle time counts from now. */
+  touch(session: Session): void {
+    session.lastActivity = Date.now()
   }
 
   /** A stream written through the one write primitive, bounded per stream and against the key's budget. */
@@ -180,7 +200,7 @@ export class SessionRegistry {
     await Promise.allSettled([...this.sessions.values()].map((session) => session.server.close()))
   }
 
-  private remove(session: Session): void {
+  private remove(session: Session<B>): void {
     if (this.sessions.get(session.id) !== session) return
     this.sessions.delete(session.id)
     const count = (this.perPrincipal.get(session.principal) ?? 1) - 1
@@ -192,11 +212,15 @@ export class SessionRegistry {
 
   private sweep(now: number): void {
     for (const session of this.sessions.values()) {
-      session.pingStream?.write(PING)
+      session.transport.heartbeat()
       if (session.streams.size === 0 && now - session.lastActivity > this.limits.sessionIdleMs) {
         session.log.info({ event: 'session_reaped' }, 'idle session closed')
         void session.server.close()
       }
     }
   }
+}
+
+function isKind<B extends TransportBinding, K extends B['kind']>(session: Session<B>, kind: K): session is Session<Extract<B, { kind: K }>> {
+  return session.kind === kind
 }

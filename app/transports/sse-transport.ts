@@ -7,15 +7,9 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
+import { LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
 
-export const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-  // The stream is the connection's whole life: when it ends the socket goes too, so shutdown never waits
-  // on an idle keep-alive connection left behind by an ended stream.
-  connection: 'close',
-}
+const PING = ': ping\n\n'
 
 /**
  * Legacy HTTP+SSE transport (protocol 2024-11-05), written for this server instead of the SDK's
@@ -37,7 +31,7 @@ export class SseServerTransport implements Transport {
   ) {}
 
   async start(): Promise<void> {
-    this.stream.response.writeHead(200, SSE_HEADERS)
+    this.stream.response.writeHead(200, LONG_STREAM_HEADERS)
     this.stream.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`)
     // finished() also calls back when the client left before the stream started: the session closes at once.
     finished(this.stream.response, () => this.finish())
@@ -47,7 +41,11 @@ export class SseServerTransport implements Transport {
     if (this.closed) throw new Error('Not connected')
     const answered = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message) ? message.id : undefined
     if (answered !== undefined) this.onsettled?.(answered)
-    this.stream.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+    this.stream.write(messageEvent(message))
+  }
+
+  heartbeat(): void {
+    this.stream.write(PING)
   }
 
   /** A message the client POSTed to the session's endpoint. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { invalidRequest } from '../http/errors.js'
-import { hijack } from './hijack.js'
+import { hijack } from '../http/hijack.js'
 import { parseMessage, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { SseServerTransport } from './sse-transport.js'
@@ -18,8 +18,7 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
     const response = hijack(reply)
     const stream = app.sessions.bound(request.principal, response, request.log)
     const transport = new SseServerTransport(id, stream, endpoint)
-    const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport, pingStream: stream })
-    transport.onsettled = (requestId) => session.inFlight.settle(requestId)
+    const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport })
     app.sessions.track(session, response)
   })
 }
@@ -32,9 +31,10 @@ export async function sseSessionRoutes(app: FastifyInstance) {
     const message = parseMessage(request.body)
     const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
     if (!session) return relayOrNotFound(app, request, reply, query.data.sessionId)
+    app.sessions.touch(session)
     app.sessions.admitRequests(session, [message])
     app.metrics.messages.inc({ transport: 'sse' })
-    ;(session.transport as SseServerTransport).receive(message)
+    session.transport.receive(message)
     return reply.code(202).send()
   })
 }

@@ -1,67 +1,110 @@
 import { finished } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
-import { isInitializeRequest, type JSONRPCMessage } from '@modelcontextprotocol/server'
-import type { Config } from '../config.js'
-import { invalidRequest, sessionNotFound } from '../http/errors.js'
-import type { Session } from '../sessions/registry.js'
-import { hijack } from './hijack.js'
+import { SUPPORTED_PROTOCOL_VERSIONS, isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/server'
+import { HttpError, RpcCode, invalidRequest, sessionNotFound } from '../http/errors.js'
+import { hijack } from '../http/hijack.js'
+import type { StreamableHttpSession } from './bindings.js'
 import { negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
+import { StreamableHttpTransport } from './streamable-http-transport.js'
+
+/*
+ * The HTTP checks below are the SDK transport's, with its status codes and messages, so clients see the same
+ * answers as before (@modelcontextprotocol/server 2.4.0, WebStandardStreamableHTTPServerTransport):
+ * https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
+ */
+const notAcceptable = (what: string) => new HttpError(406, `Not Acceptable: Client must accept ${what}`, RpcCode.server)
+
+function requireAccept(request: FastifyRequest, ...types: string[]): void {
+  const accept = request.headers.accept
+  if (!types.every((type) => accept?.includes(type))) throw notAcceptable(types.join(' and '))
+}
+
+/** A request without the header is served at the negotiated revision (spec: "assume 2025-03-26" only when nothing else is known). */
+function requireSupportedVersion(request: FastifyRequest): void {
+  const version = request.headers['mcp-protocol-version']
+  if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return
+  throw new HttpError(400, `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`)
+}
 
 /**
  * Streamable HTTP (2025-11-25, down to 2025-03-26) on `/mcp`, sessions named by `Mcp-Session-Id`. One route
  * serves both an initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
  */
-export default async function streamableHttpRoutes(app: FastifyInstance, { config, opensSessions = true }: { config: Config; opensSessions?: boolean }) {
-  /**
-   * Hands the request to the session's transport. POSTed requests count as in flight until their answer
-   * stream closes: the SDK queues answers where no write of ours sees them, so this bounds what a client
-   * that never reads can make us hold (requests in flight × answer size) per session.
-   */
-  async function handle(session: Session, request: FastifyRequest, reply: FastifyReply, messages?: JSONRPCMessage[]) {
-    const admitted = messages ? app.sessions.admitRequests(session, messages) : []
-    if (messages) app.metrics.messages.inc({ transport: 'streamable-http' }, messages.length)
+export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true }: { opensSessions?: boolean } = {}) {
+  /** POSTed messages: 202 when none is a request, else answered on this response (JSON or events, see PostAnswer). */
+  function post(session: StreamableHttpSession, request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
+    const requestIds = app.sessions.admitRequests(session, messages)
+    app.metrics.messages.inc({ transport: 'streamable-http' }, messages.length)
+    if (!messages.some(isJSONRPCRequest)) {
+      session.transport.receive(messages)
+      return void reply.code(202).send()
+    }
     const response = hijack(reply)
-    finished(response, () => admitted.forEach((id) => session.inFlight.settle(id)))
     app.sessions.track(session, response)
-    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(request.raw, response, request.body)
-    return response
+    session.transport.answer(messages, requestIds, app.sessions.bound(request.principal, response, request.log), Array.isArray(request.body))
   }
 
-  /** Serves a request on an existing session: here when this task holds it, else relayed or 404. */
-  async function onSession(request: FastifyRequest, reply: FastifyReply, messages?: JSONRPCMessage[]) {
+  /** The session a request names, when this task holds it; otherwise the request is relayed or answered 404. */
+  async function sessionOf(request: FastifyRequest, reply: FastifyReply): Promise<StreamableHttpSession | undefined> {
     const id = request.headers['mcp-session-id']
     if (typeof id !== 'string' || id === '') throw invalidRequest('Bad Request: Mcp-Session-Id header is required')
     const session = app.sessions.find(id, request.principal, 'streamable-http', request.log)
-    if (!session) return relayOrNotFound(app, request, reply, id)
-    refuseBatchOn(session.protocolVersion, request.body)
-    await handle(session, request, reply, messages)
+    if (session) app.sessions.touch(session)
+    else await relayOrNotFound(app, request, reply, id)
+    return session
   }
 
   async function initialize(request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
     if (!opensSessions) throw sessionNotFound()
+    requireAccept(request, 'application/json', 'text/event-stream')
     const protocolVersion = negotiatedVersion(messages)
     refuseBatchOn(protocolVersion, request.body)
+    if (messages.length > 1) throw invalidRequest('Invalid Request: Only one initialization request is allowed')
     app.sessions.admit(request.principal)
     const id = app.sessionIds.create()
-    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: () => id, keepAliveMs: config.heartbeatMs })
+    const transport = new StreamableHttpTransport(id)
     const session = await app.sessions.open({ id, kind: 'streamable-http', principal: request.principal, transport, protocolVersion })
-    const response = await handle(session, request, reply, messages)
-    // A failed initialize (say, an unsupported protocol) leaves a session no client can name, and a client
-    // that left before its answer was written (finished() calls back for that too) will never name it: drop it.
-    if (transport.sessionId === undefined) await session.server.close()
-    else finished(response, (error) => error && void session.server.close())
+    post(session, request, reply, messages)
+    // A client that left before its answer was written (finished() calls back for that too) will never
+    // name the session: drop it.
+    finished(reply.raw, (error) => error && void session.server.close())
   }
 
   app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
     const messages = parseMessages(request.body)
-    if (request.headers['mcp-session-id'] !== undefined) return onSession(request, reply, messages)
-    if (!messages.some((message) => isInitializeRequest(message))) {
-      throw invalidRequest('Bad Request: no Mcp-Session-Id header; only an initialize request may open a session')
+    if (request.headers['mcp-session-id'] === undefined) {
+      if (!messages.some((message) => isInitializeRequest(message))) {
+        throw invalidRequest('Bad Request: no Mcp-Session-Id header; only an initialize request may open a session')
+      }
+      return initialize(request, reply, messages)
     }
-    return initialize(request, reply, messages)
+    const session = await sessionOf(request, reply)
+    if (!session) return
+    refuseBatchOn(session.protocolVersion, request.body)
+    requireAccept(request, 'application/json', 'text/event-stream')
+    if (messages.some((message) => isInitializeRequest(message))) throw invalidRequest('Invalid Request: Server already initialized')
+    requireSupportedVersion(request)
+    post(session, request, reply, messages)
   })
-  app.get('/mcp', async (request, reply) => onSession(request, reply))
-  app.delete('/mcp', async (request, reply) => onSession(request, reply))
+
+  /** The standalone stream, for server messages not related to a request; one per session. */
+  app.get('/mcp', async (request, reply) => {
+    const session = await sessionOf(request, reply)
+    if (!session) return
+    requireAccept(request, 'text/event-stream')
+    requireSupportedVersion(request)
+    if (session.transport.hasStandaloneStream) throw new HttpError(409, 'Conflict: Only one SSE stream is allowed per session')
+    const response = hijack(reply)
+    app.sessions.track(session, response)
+    session.transport.openStandaloneStream(app.sessions.bound(request.principal, response, request.log))
+  })
+
+  app.delete('/mcp', async (request, reply) => {
+    const session = await sessionOf(request, reply)
+    if (!session) return
+    requireSupportedVersion(request)
+    await session.server.close()
+    return reply.code(200).send()
+  })
 }

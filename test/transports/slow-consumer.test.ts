@@ -43,6 +43,11 @@ function neverReading(t: Tap, task: Task, head: string, body = '', until: RegExp
     let received = ''
     const timer = setTimeout(() => reject(new Error(`no ${until} within 10 s: ${received.slice(0, 200)}`)), 10_000)
     socket.on('error', () => {})
+    // The server may end the answer before the head we wait for (cut off for not reading).
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve({ socket, received })
+    })
     socket.on('data', (chunk) => {
       received += chunk
       if (!until.test(received)) return
@@ -142,41 +147,79 @@ t.test('a legacy SSE client that never reads: its stream is ended as it fills; R
 })
 
 /**
- * The SDK queues a POST's answers inside a web ReadableStream that no write of ours sees; until our own
- * transport replaces it, what bounds a client that never reads is the requests in flight per session: a
- * request counts until its answer stream closes. Batches of 8 answers of 1 MiB outgrow the kernel's socket
- * buffers, so the answers really wait in the server.
+ * Our Streamable HTTP transport writes every answer through the same bounded stream as legacy SSE (stream
+ * bound, key budget), and a request counts as in flight until its answer is written out or gone: so a
+ * never-reading client holds at most the in-flight bound of answers. The push mixes JSON answers (batches of
+ * read_file) with event-stream answers (a long_task with progress in the batch) and keeps a GET stream open
+ * that is never read either.
  */
-t.test('Streamable HTTP POSTs never read: held to the requests in flight per session, 429 beyond', async (t) => {
-  const task = await startTask(t, { MCP_FILES_ROOT: sandbox(), MCP_RATE_LIMIT_PER_MIN: '100000000', LOG_LEVEL: 'warn', MCP_MAX_IN_FLIGHT_PER_SESSION: String(IN_FLIGHT) })
+t.test('a Streamable HTTP client that never reads its POST answers or its GET stream: answers ended as they fill; RSS, /health and other sessions hold', async (t) => {
+  const task = await startTask(t, { MCP_FILES_ROOT: sandbox(), MCP_RATE_LIMIT_PER_MIN: '100000000', LOG_LEVEL: 'warn' })
+  const other = await connect(t, task.url, BOB, 'streamable-http')
+  await other.callTool({ name: 'read_file', arguments: { path: 'big.txt' } }) // warm the path being measured
+  const baseline = await sessionsGauge(task)
   const initialized = await postJson(`${task.url}/mcp`, INITIALIZE, bearer(ALICE))
   await initialized.text()
-  const sessionId = initialized.headers.get('mcp-session-id')!
-  const headers = { ...bearer(ALICE), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-03-26' }
-  const head = (body: string) =>
-    `POST /mcp HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}content-length: ${Buffer.byteLength(body)}\r\n\r\n`
+  const headers = { ...bearer(ALICE), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' }
+  const head = (method: string, body = '') =>
+    `${method} /mcp HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}content-length: ${Buffer.byteLength(body)}\r\n\r\n`
+  // read_file logs to the client (info), which would turn every answer into an event stream: quiet it, so
+  // batches without a long_task are answered as JSON.
+  const quiet = await postJson(`${task.url}/mcp`, { jsonrpc: '2.0', id: 0, method: 'logging/setLevel', params: { level: 'error' } }, headers)
+  t.equal(quiet.status, 200)
+  await quiet.text()
+  await neverReading(t, task, head('GET'))
   const rssBefore = rssKiB(task.child.pid)
-  let held = 0
-  let refused = 0
-  const peak = await peakRss(task.child.pid, async () => {
-    const deadline = Date.now() + 3_000
-    for (let id = 1; Date.now() < deadline && held + refused < 50; id += BATCH) {
-      const body = JSON.stringify(Array.from({ length: BATCH }, (_, index) => readFile(id + index)))
-      const { received } = await neverReading(t, task, head(body), body, /^HTTP\/1\.1 \d{3}/)
-      if (received.startsWith('HTTP/1.1 200')) held++
-      else if (received.startsWith('HTTP/1.1 429')) refused++
-      else throw new Error(`unexpected answer ${received.slice(0, 40)}`)
+
+  const answers = { json: 0, events: 0, refused: 0, cut: 0 }
+  let otherCalls = 0
+  let id = 0
+  const attackerSockets: Socket[] = []
+  const deadline = Date.now() + PUSH_MS
+  /** Batches of 1 MiB answers, every other one with a long_task reporting progress (so answered as events), on sockets never read. */
+  const attacker = async (lane: number) => {
+    for (let round = 0; Date.now() < deadline; round++) {
+      const batch = Array.from({ length: BATCH - 1 }, () => readFile(++id))
+      if ((round + lane) % 2 === 0) batch.push({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 40, stepMs: 1 }, _meta: { progressToken: id } } } as never)
+      const body = JSON.stringify(batch)
+      const { received, socket } = await neverReading(t, task, head('POST', body), body, /^HTTP\/1\.1 \d{3}[\s\S]*\r\n\r\n/)
+      attackerSockets.push(socket)
+      if (/^HTTP\/1\.1 429/.test(received)) answers.refused++
+      else if (/content-type: application\/json/i.test(received)) answers.json++
+      else if (/content-type: text\/event-stream/i.test(received)) answers.events++
+      else if (received === '') answers.cut++
+      else throw new Error(`unexpected answer ${received.slice(0, 60)}`)
+      if (/^HTTP\/1\.1 429/.test(received)) await new Promise((resolve) => setTimeout(resolve, 20))
     }
-    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  const bystander = async () => {
+    while (Date.now() < deadline) {
+      const result = await other.callTool({ name: 'read_file', arguments: { path: 'small.txt' } })
+      if (result.isError) throw new Error('the other session failed')
+      otherCalls++
+    }
+  }
+  let health: number[] = []
+  const peak = await peakRss(task.child.pid, async () => {
+    health = await healthDuring(task, () => Promise.all([...Array.from({ length: 4 }, (_, lane) => attacker(lane)), bystander()]).then(() => {}))
   })
+
   const growthMiB = (peak - rssBefore) / 1024
-  t.comment(`never-reading Streamable HTTP: ${held} batches of ${BATCH} held, ${refused} refused with 429, RSS +${growthMiB.toFixed(1)} MiB`)
-  t.equal(held, IN_FLIGHT / BATCH, 'exactly the bound of requests in flight is held')
-  t.ok(refused > 0, 'further requests are refused')
+  const slowConsumers = (task.child.output.match(/"event":"slow_consumer"/g) ?? []).length
+  t.comment(`never-reading Streamable HTTP: ${answers.json} JSON and ${answers.events} event-stream answers of ${BATCH - 1} × 1 MiB, ${answers.cut} cut before their head, ${answers.refused} refused (429), ${slowConsumers} answers ended for not reading, RSS ${Math.round(rssBefore / 1024)} → peak ${Math.round(peak / 1024)} MiB (+${growthMiB.toFixed(1)} MiB)`)
+  t.ok(answers.json > 0 && answers.events > 0, 'answered both as JSON and as event streams')
+  t.ok(answers.refused > 20, `the push went on past the bound on requests in flight (${answers.refused} refused)`)
   t.ok(growthMiB < RSS_GROWTH_BOUND_MIB, `RSS grew ${growthMiB.toFixed(1)} MiB, within ${RSS_GROWTH_BOUND_MIB} MiB`)
-  t.equal((await request(`${task.url}/health`)).status, 200, '/health answers')
+  t.ok(health.length > 5 && health.every((status) => status === 200), `/health answered 200 throughout (${health.length} checks)`)
+  t.ok(otherCalls > 0, `the other session was served throughout (${otherCalls} calls)`)
+  const { 'content-type': _, ...sessionHeaders } = headers
+  t.equal((await request(`${task.url}/mcp`, { method: 'DELETE', headers: sessionHeaders })).status, 200, 'the pushing session ends when asked')
+  t.ok(await eventually(async () => (await sessionsGauge(task)) === baseline), 'the session gauge returns to its baseline')
+  t.equal(resultJson(await other.callTool({ name: 'whoami', arguments: {} })).principal, 'bob', 'the other session still works')
+  // Until they go, the unread answers count against the key's budget (that is what bounds it).
+  for (const socket of attackerSockets) socket.destroy()
   const fresh = await connect(t, task.url, ALICE, 'streamable-http')
-  t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'another session of the key is served')
+  t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'once the stuck client left, a new client of the key is served')
 })
 
 t.test('many never-reading streams of one key are held to the key budget (MCP_MAX_BUFFERED_BYTES_PER_KEY); other keys unaffected', async (t) => {

@@ -1,0 +1,208 @@
+import { finished } from 'node:stream'
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type RequestId,
+  type Transport,
+  type TransportSendOptions,
+} from '@modelcontextprotocol/server'
+import type { BoundedStream } from '../sessions/bounded-stream.js'
+import { EVENT_STREAM_HEADERS, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+
+const KEEPALIVE = ': keepalive\n\n'
+
+const isResponse = (message: JSONRPCMessage) => isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)
+
+/**
+ * The answer to one POST that carried requests. It stays undecided until something is to be said: when
+ * every answer arrives before any other message and before the next heartbeat, it is one
+ * `application/json` body; when a related notification or request comes first (progress, logging,
+ * sampling) or a heartbeat passes, it turns into an event stream, kept alive by heartbeats until every
+ * request is answered. So a silent long call still gets bytes through the balancer, and a quick call
+ * costs no event-stream framing.
+ */
+class PostAnswer {
+  private mode: 'undecided' | 'json' | 'events' = 'undecided'
+  private held: JSONRPCMessage[] = []
+  /** Requests of this POST still counted as in flight: until the answer is flushed or gone, or the client cancels. */
+  readonly counted: Set<RequestId>
+
+  constructor(
+    readonly stream: BoundedStream,
+    readonly pending: Set<RequestId>,
+    private readonly batch: boolean,
+    private readonly sessionId: string,
+  ) {
+    this.counted = new Set(pending)
+  }
+
+  /** A message for this POST; `answers` names the request it answers, if it is a response. */
+  deliver(message: JSONRPCMessage, answers?: RequestId): void {
+    if (answers !== undefined) this.pending.delete(answers)
+    if (this.mode === 'undecided' && answers !== undefined) {
+      this.held.push(message)
+      if (this.pending.size === 0) this.json()
+      return
+    }
+    this.events()
+    this.stream.write(messageEvent(message))
+    this.endWhenAnswered()
+  }
+
+  /** A request of this POST that will get no answer (the client cancelled it). */
+  drop(id: RequestId): void {
+    this.pending.delete(id)
+    if (this.pending.size > 0) return
+    if (this.held.length > 0 && this.mode === 'undecided') return this.json()
+    this.events()
+    this.endWhenAnswered()
+  }
+
+  heartbeat(): void {
+    this.events()
+    this.stream.write(KEEPALIVE)
+  }
+
+  /** The session closed: whatever is unanswered never will be. */
+  end(): void {
+    this.events()
+    this.stream.response.end()
+  }
+
+  private json(): void {
+    this.mode = 'json'
+    if (!this.stream.open) return
+    const body = Buffer.from(JSON.stringify(this.batch ? this.held : this.held[0]))
+    this.held = []
+    this.stream.response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'mcp-session-id': this.sessionId })
+    if (this.stream.write(body)) this.stream.response.end()
+  }
+
+  /** Turns the answer into an event stream (once), sending what was held for a JSON body as its first events. */
+  private events(): void {
+    if (this.mode !== 'undecided' || !this.stream.open) return
+    this.mode = 'events'
+    this.stream.response.writeHead(200, { ...EVENT_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
+    for (const message of this.held) this.stream.write(messageEvent(message))
+    this.held = []
+  }
+
+  private endWhenAnswered(): void {
+    if (this.pending.size === 0 && this.stream.open) this.stream.response.end()
+  }
+}
+
+/**
+ * Streamable HTTP (2025-03-26 to 2025-11-25) for one session, on the raw Node response, written for this
+ * server instead of the SDK's transport, which turns every request into a web Request/Response and queues
+ * answers inside a web stream where no bound can see them. Every byte goes through a BoundedStream (the
+ * same primitive as legacy SSE), so a client that never reads is cut off when its backlog passes the
+ * stream bound or its key's budget. No resumability: no event ids, `Last-Event-ID` is ignored (the SDK
+ * transport we replaced had no event store either). HTTP validation is the route's (streamable-http.ts).
+ */
+export class StreamableHttpTransport implements Transport {
+  onclose?: () => void
+  onerror?: (error: Error) => void
+  onmessage?: Transport['onmessage']
+  /**
+   * A request of the client is settled: cancelled by the client, or its POST's answer is written out (or
+   * gone). Not at the answer itself: a client that never reads then holds at most the in-flight bound of
+   * answers, as the SDK transport's did, on top of the stream bound and key budget.
+   */
+  onsettled?: (id: RequestId) => void
+  /** The POST answer each request in flight is to be written to. */
+  private readonly answers = new Map<RequestId, PostAnswer>()
+  private readonly open = new Set<PostAnswer>()
+  private standalone?: BoundedStream
+  private closed = false
+
+  constructor(readonly sessionId: string) {}
+
+  async start(): Promise<void> {}
+
+  get hasStandaloneStream(): boolean {
+    return this.standalone?.open ?? false
+  }
+
+  /** POSTed messages with no request among them (notifications, responses): the route answers 202. */
+  receive(messages: JSONRPCMessage[]): void {
+    for (const message of messages) {
+      const cancelled = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
+      // The SDK answers no cancelled request, so the request's POST stops waiting for it here.
+      if (typeof cancelled === 'string' || typeof cancelled === 'number') this.cancelled(cancelled)
+      this.onmessage?.(message)
+    }
+  }
+
+  /** POSTed messages with requests among them, answered on `stream`. */
+  answer(messages: JSONRPCMessage[], requestIds: RequestId[], stream: BoundedStream, batch: boolean): void {
+    const answer = new PostAnswer(stream, new Set(requestIds), batch, this.sessionId)
+    for (const id of requestIds) this.answers.set(id, answer)
+    this.open.add(answer)
+    // The POST is gone (answered, cut off for not reading, or the client left): what it still waits for
+    // is cancelled, which aborts the handlers (ctx.mcpReq.signal), and no longer counts as in flight.
+    finished(stream.response, () => this.abandon(answer))
+    this.receive(messages)
+  }
+
+  /** The standalone GET stream, for server messages not related to a request (one per session). */
+  openStandaloneStream(stream: BoundedStream): void {
+    this.standalone = stream
+    stream.response.writeHead(200, { ...LONG_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
+    stream.response.flushHeaders()
+    finished(stream.response, () => {
+      if (this.standalone === stream) this.standalone = undefined
+    })
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.closed) throw new Error('Not connected')
+    const answers = isResponse(message) ? (message as { id?: RequestId }).id : undefined
+    const related = answers ?? options?.relatedRequestId
+    if (related === undefined) {
+      this.standalone?.write(messageEvent(message))
+      return
+    }
+    // No POST waits for it: the client left, and the request was cancelled with it.
+    const answer = this.answers.get(related)
+    if (answers !== undefined) this.answers.delete(answers)
+    answer?.deliver(message, answers)
+  }
+
+  /** Sent every heartbeat interval by the registry's sweep: keep-alive bytes on every stream of the session. */
+  heartbeat(): void {
+    for (const answer of this.open) answer.heartbeat()
+    this.standalone?.write(KEEPALIVE)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const answer of this.open) answer.end()
+    this.standalone?.response.end()
+    this.onclose?.()
+  }
+
+  /** The client cancelled a request: no answer will come (the SDK answers no cancelled request). */
+  private cancelled(id: RequestId): void {
+    const answer = this.answers.get(id)
+    if (answer === undefined) return
+    this.answers.delete(id)
+    answer.counted.delete(id)
+    this.onsettled?.(id)
+    answer.drop(id)
+  }
+
+  private abandon(answer: PostAnswer): void {
+    this.open.delete(answer)
+    for (const id of answer.pending) {
+      if (this.answers.get(id) !== answer) continue
+      this.answers.delete(id)
+      if (!this.closed) this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the client closed the request' } })
+    }
+    answer.pending.clear()
+    for (const id of answer.counted) this.onsettled?.(id)
+    answer.counted.clear()
+  }
+}

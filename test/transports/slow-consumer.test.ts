@@ -3,6 +3,7 @@ import { connect as tcpConnect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import type { Client } from '@modelcontextprotocol/client'
 import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { type Tap, INITIALIZE, bearer, postJson, request } from '../helpers/http.js'
@@ -65,6 +66,17 @@ function neverReading(t: Tap, task: Task, head: string, body = '', until: RegExp
       resolve({ socket, received })
     })
   })
+}
+
+/** Another session keeps calling until the deadline; every call must succeed. Resolves to the calls made. */
+async function bystander(other: Client, deadline: number): Promise<number> {
+  let calls = 0
+  while (Date.now() < deadline) {
+    const result = await other.callTool({ name: 'read_file', arguments: { path: 'small.txt' } })
+    if (result.isError) throw new Error('the other session failed')
+    calls++
+  }
+  return calls
 }
 
 /** RSS sampled every 50 ms while `work` runs; the highest value in KiB. */
@@ -130,17 +142,9 @@ t.test('a legacy SSE client that never reads: its stream is ended as it fills; R
       )
     }
   }
-  /** The other session keeps calling throughout; every call must succeed. */
-  const bystander = async () => {
-    while (Date.now() < deadline) {
-      const result = await other.callTool({ name: 'read_file', arguments: { path: 'small.txt' } })
-      if (result.isError) throw new Error('the other session failed')
-      otherCalls++
-    }
-  }
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
-    health = await healthDuring(task, () => Promise.all([attacker(), bystander()]).then(() => {}))
+    health = await healthDuring(task, () => Promise.all([attacker(), bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
   })
 
   const growthMiB = (peak - rssBefore) / 1024
@@ -205,16 +209,9 @@ t.test('a Streamable HTTP client that never reads its POST answers or its GET st
       if (/^HTTP\/1\.1 429/.test(received)) await new Promise((resolve) => setTimeout(resolve, 20))
     }
   }
-  const bystander = async () => {
-    while (Date.now() < deadline) {
-      const result = await other.callTool({ name: 'read_file', arguments: { path: 'small.txt' } })
-      if (result.isError) throw new Error('the other session failed')
-      otherCalls++
-    }
-  }
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
-    health = await healthDuring(task, () => Promise.all([...Array.from({ length: 4 }, (_, lane) => attacker(lane)), bystander()]).then(() => {}))
+    health = await healthDuring(task, () => Promise.all([...Array.from({ length: 4 }, (_, lane) => attacker(lane)), bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
   })
 
   const growthMiB = (peak - rssBefore) / 1024

@@ -1,6 +1,6 @@
 /**
- * The comparison a team would otherwise write: the official SDK's `McpServer` with `SSEServerTransport`
- * and a stateful `StreamableHTTPServerTransport` on express, in the shape of the SDK's
+ * The comparison a team would write with SDK v1 (`@modelcontextprotocol/sdk` 1.x): the official SDK's
+ * `McpServer` with `SSEServerTransport` and a stateful `StreamableHTTPServerTransport` on express, in the shape of the SDK's
  * sseAndStreamableHttpCompatibleServer example (one McpServer per session), plus the same API-key check
  * and the same tool as ours. No logging, no metrics, no limits: it only has to be correct.
  */

@@ -8,19 +8,13 @@
  * No logging, no metrics, no limits: it only has to be correct.
  */
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createMcpExpressApp } from '@modelcontextprotocol/express'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import { McpServer, isInitializeRequest } from '@modelcontextprotocol/server'
 import { z } from 'zod'
-import { findKey, parseApiKeys, type ApiKey } from '../../app/keys.js'
+import type { ApiKey } from '../../app/keys.js'
 import whoami from '../../app/mcp/tools/whoami.js'
-
-type Request = IncomingMessage & { body?: unknown; principal?: ApiKey }
-type Response = ServerResponse & { status(code: number): Response; json(body: unknown): void }
-
-const keys = parseApiKeys(process.env.MCP_API_KEYS ?? '')
-const port = Number(process.env.PORT ?? 3000)
+import { keyCheck, port, rpcError, type Request, type Response } from './reference-express.js'
 
 function buildServer(principal: ApiKey): McpServer {
   const server = new McpServer({ name: 'reference-v2-server', version: '1.0.0' }, { capabilities: { logging: {} } })
@@ -31,19 +25,10 @@ function buildServer(principal: ApiKey): McpServer {
   return server
 }
 
-const rpcError = (res: Response, status: number, code: number, message: string) =>
-  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null })
-
 const app = createMcpExpressApp()
 const sessions = new Map<string, NodeStreamableHTTPServerTransport>()
 
-app.use((req: Request, res: Response, next: () => void) => {
-  const authorization = req.headers.authorization
-  const key = authorization?.startsWith('Bearer ') ? findKey(keys, authorization.slice(7).trim()) : undefined
-  if (!key) return rpcError(res, 401, -32000, 'Unauthorized')
-  req.principal = key
-  next()
-})
+app.use(keyCheck)
 
 app.all('/mcp', async (req: Request, res: Response) => {
   const sessionId = req.headers['mcp-session-id'] as string | undefined

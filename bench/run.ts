@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (full, ≈ 20 min on 2 cores) or `npm run bench -- --quick` (≈ 2 min): our server against a
+ * `npm run bench` (full, ≈ 20 min on 2 cores) or `npm run bench -- --quick` (≈ 2 min), either with
+ * `--repetitions <n>` to shorten it: our server against a
  * build of an earlier commit (`--baseline <rev>`, default the commit before the SDK v2 port; `--no-baseline`
  * to leave it out), the SDK v1 and v2 reference servers and the node:http limit. Writes
  * bench/results/<stamp>.md and .json and prints the markdown. It informs, it never fails: the exit code is 0
@@ -15,9 +16,18 @@ import { environment, judge, markdown } from './report.js'
 import { projectRoot } from './servers.js'
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, baseline: { type: 'string', default: DEFAULT_BASELINE_REV }, 'no-baseline': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    repetitions: { type: 'string' },
+    baseline: { type: 'string', default: DEFAULT_BASELINE_REV },
+    'no-baseline': { type: 'boolean', default: false },
+  },
 })
-const profile = args.quick ? PROFILES.quick : PROFILES.full
+const chosen = args.quick ? PROFILES.quick : PROFILES.full
+// Fewer repetitions of a profile when the machine has no time for all of them; the report prints the count.
+const repetitions = args.repetitions === undefined ? chosen.repetitions : Number(args.repetitions)
+if (!Number.isInteger(repetitions) || repetitions < 1) throw new Error(`--repetitions must be a whole number ≥ 1, not ${args.repetitions}`)
+const profile = { ...chosen, repetitions }
 const started = Date.now()
 const progress = (line: string) => console.error(`[${Math.round((Date.now() - started) / 1000)} s] ${line}`)
 console.error(`benchmark (${profile.name}) starting`)

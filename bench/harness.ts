@@ -7,7 +7,8 @@ import { TRANSPORTS, type BenchSession, type Target, type TransportName } from '
 import { cpuMs, rssKiB } from './proc.js'
 import type { Profile } from './profiles.js'
 import { measureRelay, type RelayResult } from './relay.js'
-import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, startServer, type RunningServer, type ServerKind } from './servers.js'
+import type { Baseline } from './baseline.js'
+import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningServer, type ServerKind } from './servers.js'
 import { percentile } from './stats.js'
 
 export type Figures = Record<string, number>
@@ -24,10 +25,25 @@ export interface Measurement {
   reasons: string[]
 }
 
+/** Which earlier build ran as the baseline, or why none did. */
+export interface BaselineNote {
+  rev: string
+  commit?: string
+  skipped?: string
+}
+
 export interface RunResults {
   profile: Profile
   measurements: Measurement[]
   relay: RelayResult[]
+  baseline?: BaselineNote
+}
+
+export interface RunOptions {
+  /** An earlier build to run beside ours (bench/baseline.ts); without it there is no baseline server. */
+  baseline?: Baseline
+  /** Said in the report when the baseline was asked for but could not be built. */
+  baselineSkipped?: BaselineNote
 }
 
 export const figureNames = {
@@ -103,14 +119,19 @@ function plans(profile: Profile): TestPlan[] {
   ]
 }
 
-/** The three servers in an order that turns with every test, so none is always first or last. */
-const rotated = (turn: number) => SERVER_KINDS.map((_, index) => SERVER_KINDS[(index + turn) % SERVER_KINDS.length])
+/** The servers of a transport in this run: the baseline only when built, the v2 reference only on Streamable HTTP. */
+export const lineup = (transport: TransportName, withBaseline: boolean) =>
+  SERVER_KINDS.filter((kind) => speaks(kind, transport) && (kind !== 'baseline' || withBaseline))
+
+/** The servers in an order that turns with every test, so none is always first or last. */
+const rotated = (kinds: ServerKind[], turn: number) => kinds.map((_, index) => kinds[(index + turn) % kinds.length])
 
 /**
- * The whole benchmark: for each repetition, transport and test, the three servers one after another, each
- * freshly started, then the relay pair. Each server's log goes to a file in a temporary directory.
+ * The whole benchmark: for each repetition, transport and test, the transport's servers one after another,
+ * each freshly started, then the relay pair. Each server's log goes to a file in a temporary directory.
  */
-export async function runBenchmark(profile: Profile, progress: (line: string) => void = () => {}): Promise<RunResults> {
+export async function runBenchmark(profile: Profile, progress: (line: string) => void = () => {}, options: RunOptions = {}): Promise<RunResults> {
+  const { baseline } = options
   const logDir = mkdtempSync(join(tmpdir(), 'mcp-bench-'))
   const measurements: Measurement[] = []
   const relay: RelayResult[] = []
@@ -119,8 +140,9 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
       for (const transport of TRANSPORTS) {
         for (const plan of plans(profile)) {
-          for (const kind of rotated(turn++)) {
-            const server = await startServer(kind, { logFile: join(logDir, `${repetition}-${transport}-${kind}.log`) })
+          for (const kind of rotated(lineup(transport, baseline !== undefined), turn++)) {
+            const logFile = join(logDir, `${repetition}-${transport}-${kind}.log`)
+            const server = await startServer(kind, { logFile, entry: kind === 'baseline' ? baseline?.entry : undefined })
             const failures = new Failures()
             try {
               const figures = await plan.run(server, transport, profile, failures)
@@ -141,7 +163,8 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   } finally {
     rmSync(logDir, { recursive: true, force: true })
   }
-  return { profile, measurements, relay }
+  const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
+  return { profile, measurements, relay, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

@@ -19,10 +19,12 @@ export interface Profile {
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
-  // ≈ 13 min on 2 busy cores: 5 repetitions × 2 transports × 3 tests × 3 servers, plus the relay pair.
+  // ≈ 20 min on 2 busy cores: 5 repetitions × 3 tests × 9 server runs (4 on legacy SSE, 5 on Streamable HTTP),
+  // plus the relay pair.
   // Five, not the minimum three: on a shared machine one repetition's ratio can be off by half.
   full: { name: 'full', repetitions: 5, levels: [50, 500], idleSessions: 2000, baselineSessions: 20, concurrency: 50, warmupMs: 1000, callMs: 6000, settleMs: 1500, relaySessions: 20, relayMs: 3000 },
-  // ≈ 1 min: one repetition at smaller counts; its ratios are indicative only.
+  // ≈ 2 min (plus ≈ 30 s once to build a baseline commit): one repetition at smaller counts; its ratios are
+  // indicative only.
   quick: { name: 'quick', repetitions: 1, levels: [20, 100], idleSessions: 300, baselineSessions: 10, concurrency: 25, warmupMs: 300, callMs: 1500, settleMs: 500, relaySessions: 5, relayMs: 1000 },
   // The test suite's correctness run: a few sessions for a fraction of a second (30 idle ones, so that
   // opening them costs our server more than one 10 ms CPU tick and the per-session ratios exist).

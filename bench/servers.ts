@@ -3,10 +3,19 @@ import { existsSync, openSync, closeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { TransportName } from './load/session.js'
 import { accepts, freePort } from './ports.js'
 
-export type ServerKind = 'us' | 'reference' | 'limit'
-export const SERVER_KINDS: ServerKind[] = ['us', 'reference', 'limit']
+/**
+ * us: this checkout as it ships; baseline: a build of an earlier commit (bench/baseline.ts); the SDK's
+ * reference shapes with its v1 and v2 lines; limit: plain node:http.
+ */
+export type ServerKind = 'us' | 'baseline' | 'reference-v1' | 'reference-v2' | 'limit'
+export const SERVER_KINDS: ServerKind[] = ['us', 'baseline', 'reference-v1', 'reference-v2', 'limit']
+export const REFERENCE_KINDS = ['reference-v1', 'reference-v2'] as const satisfies ServerKind[]
+
+/** Whether a server speaks a transport: SDK v2 has no legacy SSE server transport. */
+export const speaks = (kind: ServerKind, transport: TransportName) => !(kind === 'reference-v2' && transport === 'sse')
 
 /** The one key every server under test accepts; the load generator presents it. */
 export const BENCH_KEY_NAME = 'bench'
@@ -34,8 +43,8 @@ export function projectRoot(): string {
   return dir
 }
 
-/** The compiled entry point of each server: what ships, and the two comparison servers. */
-export function entryPoint(kind: ServerKind): string {
+/** The compiled entry point of each server of this checkout: what ships, and the comparison servers. */
+export function entryPoint(kind: Exclude<ServerKind, 'baseline'>): string {
   const root = projectRoot()
   const file = kind === 'us' ? 'dist/app/main.js' : `dist/bench/servers/${kind}.js`
   const path = join(root, file)
@@ -58,6 +67,8 @@ export interface StartOptions {
   env?: Record<string, string>
   /** Options for node itself, e.g. --cpu-prof when profiling. */
   nodeArgs?: string[]
+  /** The script to run, when not this checkout's (the baseline's build). */
+  entry?: string
 }
 
 /**
@@ -95,7 +106,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
   const port = await freePort()
   const log = openSync(options.logFile, 'a')
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entryPoint(kind)], {
+  const entry = options.entry ?? (kind === 'baseline' ? undefined : entryPoint(kind))
+  if (!entry) throw new Error(`no entry point given for the ${kind} server`)
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),

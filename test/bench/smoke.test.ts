@@ -1,25 +1,36 @@
 import t from 'tap'
-import { runBenchmark } from '../../bench/harness.js'
+import { lineup, runBenchmark } from '../../bench/harness.js'
 import { PROFILES } from '../../bench/profiles.js'
-import { environment, judge, markdown, summarize } from '../../bench/report.js'
+import { environment, judge, markdown, serversOf, summarize } from '../../bench/report.js'
 import { TRANSPORTS } from '../../bench/load/session.js'
-import { SERVER_KINDS } from '../../bench/servers.js'
+import { entryPoint } from '../../bench/servers.js'
 import { isRunning } from '../helpers/processes.js'
 
 // A correctness run of the benchmark harness (servers as built in dist/): every answer checked, every
-// figure computed, every process it started gone. Speed is never asserted here.
-t.test('benchmark smoke run: all three servers, both transports, every call answered right', async (t) => {
-  const results = await runBenchmark(PROFILES.smoke)
+// figure computed, every process it started gone. Speed is never asserted here. Building a baseline commit
+// takes minutes, so this checkout's own build stands in for it: the baseline's place in the rotation, its
+// columns and its targets are what is checked (bench/baseline.ts builds the real one for `npm run bench`).
+t.test('benchmark smoke run: every server, both transports, every call answered right', async (t) => {
+  const baseline = { rev: 'this build', commit: 'HEAD', entry: entryPoint('us') }
+  const results = await runBenchmark(PROFILES.smoke, () => {}, { baseline })
 
-  t.equal(results.measurements.length, SERVER_KINDS.length * TRANSPORTS.length * 3, 'three tests per server and transport')
+  t.same(lineup('sse', true), ['us', 'baseline', 'reference-v1', 'limit'], 'legacy SSE: no SDK v2 reference (v2 has no SSE server transport)')
+  t.same(lineup('streamable-http', true), ['us', 'baseline', 'reference-v1', 'reference-v2', 'limit'], 'Streamable HTTP: both SDK references')
+  for (const transport of TRANSPORTS) {
+    t.same(serversOf(results, transport), lineup(transport, true), `${transport}: every server of the line-up measured`)
+    t.equal(results.measurements.filter((m) => m.transport === transport).length, lineup(transport, true).length * 3, `${transport}: three tests per server`)
+  }
+  t.same(results.baseline, { rev: 'this build', commit: 'HEAD' }, 'the report names the baseline that ran')
   for (const m of results.measurements) {
     t.equal(m.failures, 0, `${m.server} ${m.transport} ${m.test}: no failed call${m.reasons.length ? ` (${m.reasons.join('; ')})` : ''}`)
   }
   for (const transport of TRANSPORTS) {
     for (const line of summarize(results, transport)) {
-      for (const server of SERVER_KINDS) t.ok(Number.isFinite(line.median[server]), `${transport} ${line.figure} ${server} is finite`)
+      for (const server of lineup(transport, true)) t.ok(Number.isFinite(line.median[server]), `${transport} ${line.figure} ${server} is finite`)
       // A ratio may be infinite at smoke scale (the limit server can use less than one 10 ms CPU tick); never NaN.
-      t.ok(!Number.isNaN(line.vsReference) && !Number.isNaN(line.vsLimit), `${transport} ${line.figure} ratios are computed`)
+      const ratios = [...Object.values(line.vs), line.vsBestReference]
+      t.equal(ratios.length, lineup(transport, true).length, `${transport} ${line.figure}: a ratio to every other server and to the better reference`)
+      t.ok(ratios.every((ratio) => !Number.isNaN(ratio)), `${transport} ${line.figure} ratios are computed`)
     }
   }
   t.equal(results.relay.length, TRANSPORTS.length, 'relay measured for both transports')
@@ -30,9 +41,31 @@ t.test('benchmark smoke run: all three servers, both transports, every call answ
 
   const targets = judge(results)
   t.ok(targets.length > 0 && targets.every((target) => !Number.isNaN(target.ratio)), 'every target judged on a computed ratio')
-  t.match(markdown(results, environment()), /\| failures \(total\) \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts')
+  const issueTargets = targets.filter((target) => target.kind !== 'standing').map((target) => `${target.transport} ${target.figure} ${target.against} ${target.factor}`)
+  const [low, high] = PROFILES.smoke.levels
+  t.same(issueTargets, [
+    `streamable-http CPU ms/call @${high} limit 3`,
+    `streamable-http CPU ms/call @${high} limit 2.5`,
+    `streamable-http calls/s @${high} best reference 2`,
+    'streamable-http KiB/idle session limit 1.7',
+    `sse calls/s @${low} baseline 0.95`,
+    `sse CPU ms/call @${low} baseline 1.05`,
+    `sse calls/s @${high} baseline 0.95`,
+    `sse CPU ms/call @${high} baseline 1.05`,
+    'sse KiB/idle session baseline 1.05',
+  ], "issue 14's targets, each judged")
+  t.match(targets.find((target) => target.against === 'best reference' && target.transport === 'streamable-http')?.detail, /reference-v1 .*×, reference-v2 .*×/, 'judged against the better reference, both named')
+  const report = markdown(results, environment())
+  t.match(report, /\| failures \(total\) \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts of all five Streamable HTTP servers')
+  t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
 
   const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
+})
+
+t.test('a run without a baseline says so and judges nothing against it', async (t) => {
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
+  t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -1,24 +1,18 @@
 /**
- * The comparison a team would otherwise write: the official SDK's `McpServer` with `SSEServerTransport`
- * and a stateful `StreamableHTTPServerTransport` on express, in the shape of the SDK's
+ * The comparison a team would write with SDK v1 (`@modelcontextprotocol/sdk` 1.x): the official SDK's
+ * `McpServer` with `SSEServerTransport` and a stateful `StreamableHTTPServerTransport` on express, in the shape of the SDK's
  * sseAndStreamableHttpCompatibleServer example (one McpServer per session), plus the same API-key check
  * and the same tool as ours. No logging, no metrics, no limits: it only has to be correct.
  */
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
-import { findKey, parseApiKeys, type ApiKey } from '../../app/keys.js'
+import type { ApiKey } from '../../app/keys.js'
 import whoami from '../../app/mcp/tools/whoami.js'
-
-type Request = IncomingMessage & { body?: unknown; query: Record<string, string | undefined>; principal?: ApiKey }
-type Response = ServerResponse & { status(code: number): Response; json(body: unknown): void }
-
-const keys = parseApiKeys(process.env.MCP_API_KEYS ?? '')
-const port = Number(process.env.PORT ?? 3000)
+import { keyCheck, port, rpcError, type Request, type Response } from './reference-express.js'
 
 function getServer(principal: ApiKey): McpServer {
   const server = new McpServer({ name: 'reference-server', version: '1.0.0' }, { capabilities: { logging: {} } })
@@ -30,19 +24,10 @@ function getServer(principal: ApiKey): McpServer {
   return server
 }
 
-const rpcError = (res: Response, status: number, code: number, message: string) =>
-  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null })
-
 const app = createMcpExpressApp()
 const sessions = new Map<string, SSEServerTransport | StreamableHTTPServerTransport>()
 
-app.use((req: Request, res: Response, next: () => void) => {
-  const authorization = req.headers.authorization
-  const key = authorization?.startsWith('Bearer ') ? findKey(keys, authorization.slice(7).trim()) : undefined
-  if (!key) return rpcError(res, 401, -32000, 'Unauthorized')
-  req.principal = key
-  next()
-})
+app.use(keyCheck)
 
 app.all('/mcp', async (req: Request, res: Response) => {
   const sessionId = req.headers['mcp-session-id'] as string | undefined

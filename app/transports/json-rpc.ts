@@ -3,7 +3,10 @@ import {
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
+  isJSONRPCErrorResponse,
+  isJSONRPCResultResponse,
   type JSONRPCMessage,
+  type RequestId,
 } from '@modelcontextprotocol/server'
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
@@ -52,4 +55,15 @@ export function negotiatedVersion(messages: JSONRPCMessage[]): string {
 export function refuseBatchOn(protocolVersion: string | undefined, body: unknown): void {
   if (!Array.isArray(body) || protocolVersion === undefined || protocolVersion < BATCHING_REMOVED_IN) return
   throw invalidRequest(`Invalid Request: JSON-RPC batches are not supported on protocol ${protocolVersion} (removed in ${BATCHING_REMOVED_IN})`)
+}
+
+/** The request a message answers (a result or an error response); undefined for anything else. */
+export function answeredRequest(message: JSONRPCMessage): RequestId | undefined {
+  return isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message) ? (message.id ?? undefined) : undefined
+}
+
+/** The request a `notifications/cancelled` names; undefined for any other message. */
+export function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
+  const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
+  return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined
 }

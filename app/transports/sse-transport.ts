@@ -1,13 +1,8 @@
 import { finished } from 'node:stream'
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type RequestId,
-  type Transport,
-} from '@modelcontextprotocol/server'
+import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+import { answeredRequest, cancelledRequest } from './json-rpc.js'
 
 const PING = ': ping\n\n'
 
@@ -39,7 +34,7 @@ export class SseServerTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) throw new Error('Not connected')
-    const answered = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message) ? message.id : undefined
+    const answered = answeredRequest(message)
     if (answered !== undefined) this.onsettled?.(answered)
     this.stream.write(messageEvent(message))
   }
@@ -50,8 +45,8 @@ export class SseServerTransport implements Transport {
 
   /** A message the client POSTed to the session's endpoint. */
   receive(message: JSONRPCMessage): void {
-    const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
-    if (typeof requestId === 'string' || typeof requestId === 'number') this.onsettled?.(requestId)
+    const cancelled = cancelledRequest(message)
+    if (cancelled !== undefined) this.onsettled?.(cancelled)
     this.onmessage?.(message)
   }
 

@@ -1,18 +1,10 @@
 import { finished } from 'node:stream'
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type RequestId,
-  type Transport,
-  type TransportSendOptions,
-} from '@modelcontextprotocol/server'
+import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { EVENT_STREAM_HEADERS, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+import { answeredRequest, cancelledRequest } from './json-rpc.js'
 
 const KEEPALIVE = ': keepalive\n\n'
-
-const isResponse = (message: JSONRPCMessage) => isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)
 
 /**
  * The answer to one POST that carried requests. It stays undecided until something is to be said: when
@@ -128,9 +120,9 @@ export class StreamableHttpTransport implements Transport {
   /** POSTed messages with no request among them (notifications, responses): the route answers 202. */
   receive(messages: JSONRPCMessage[]): void {
     for (const message of messages) {
-      const cancelled = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
+      const cancelled = cancelledRequest(message)
       // The SDK answers no cancelled request, so the request's POST stops waiting for it here.
-      if (typeof cancelled === 'string' || typeof cancelled === 'number') this.cancelled(cancelled)
+      if (cancelled !== undefined) this.cancelled(cancelled)
       this.onmessage?.(message)
     }
   }
@@ -158,7 +150,7 @@ export class StreamableHttpTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed) throw new Error('Not connected')
-    const answers = isResponse(message) ? (message as { id?: RequestId }).id : undefined
+    const answers = answeredRequest(message)
     const related = answers ?? options?.relatedRequestId
     if (related === undefined) {
       this.standalone?.write(messageEvent(message))

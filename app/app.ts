@@ -33,7 +33,12 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(redis, { url: config.redisUrl, timeoutMs: config.redisTimeoutMs })
   await app.register(security, { config })
   await app.register(auth, { config, keys: config.keys })
-  const services: Services = { config, metrics: app.metrics, profiles: profileStore(app.redis, config.maxProfilesPerKey) }
+  const services: Services = {
+    config,
+    metrics: app.metrics,
+    profiles: profileStore(app.redis, config.maxProfilesPerKey),
+    audit: app.log.child({}, { level: 'info' }),
+  }
   await app.register(sessions, {
     config,
     createServer: (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),

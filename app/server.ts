@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { pino } from 'pino'
 import type { Config } from './config.js'
 import mcpApp from './app.js'
 import { buildPeerServer } from './peer.js'
@@ -32,7 +33,10 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      ...(logStream ? { stream: logStream } : {}),
+      // Asynchronous: a log line costs no write(2) on the call path, lines are written in batches while the
+      // previous write is under way. pino flushes what is buffered when the process exits (pino
+      // docs/asynchronous.md; on-exit-leak-free in lib/tools.js); a SIGKILL can lose the last lines.
+      stream: logStream ?? pino.destination({ dest: 1, sync: false }),
     },
     trustProxy: config.trustProxy,
   })

@@ -18,7 +18,12 @@ const LOCAL_PRINCIPAL: ApiKey = { name: 'local', digest: Buffer.alloc(0) }
  */
 export async function runStdio(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
-  const services: Services = { config, metrics: new Metrics(), profiles: new MemoryProfileStore(config.maxProfilesPerKey) }
+  const services: Services = {
+    config,
+    metrics: new Metrics(),
+    profiles: new MemoryProfileStore(config.maxProfilesPerKey),
+    audit: log.child({}, { level: 'info' }),
+  }
   const sessionId = `stdio-${randomUUID()}`
   const server = createMcpServer({ principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })
 

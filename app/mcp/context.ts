@@ -11,6 +11,12 @@ export interface Services {
   config: Config
   metrics: Metrics
   profiles: ProfileStore
+  /**
+   * The audit trail: written at info whatever LOG_LEVEL says (a child logger's own level), since an audit
+   * trail that a log level can switch off is none. One logger for the task; each line names its principal
+   * and session itself, so no logger is built per call or per session.
+   */
+  audit: FastifyBaseLogger
 }
 
 /** Who a session belongs to; built once per session. */

@@ -73,10 +73,8 @@ export function registerTool(server: McpServer, tool: ToolDefinition, contextFor
       const seconds = (performance.now() - started) / 1000
       metrics.toolCalls.inc({ tool: tool.name, outcome })
       metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
-      // The session's logger already names the principal and the session. An audit trail that a log level can
-      // switch off is none: the line is written at info whatever LOG_LEVEL says (a child logger's own level).
-      context.log.child({}, { level: 'info' }).info(
-        { event: 'tool_call', tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
+      context.services.audit.info(
+        { event: 'tool_call', principal: context.principal.name, session: context.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
         'tool call',
       )
     }

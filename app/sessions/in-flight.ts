@@ -1,4 +1,5 @@
-import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server'
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/server'
+import { isRequest } from './message-kinds.js'
 
 /**
  * The requests of one session that are admitted and not yet settled (answered, cancelled, or their answer
@@ -17,7 +18,7 @@ export class InFlight {
 
   /** The request ids among the messages when all fit under the bound; undefined when they do not (none is admitted). */
   admit(messages: JSONRPCMessage[]): RequestId[] | undefined {
-    const ids = messages.filter(isJSONRPCRequest).map((message) => message.id)
+    const ids = messages.filter(isRequest).map((message) => message.id)
     if (this.count + ids.length > this.max) return undefined
     for (const id of ids) this.pending.set(id, (this.pending.get(id) ?? 0) + 1)
     this.count += ids.length

@@ -3,14 +3,13 @@ import {
   LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   isInitializeRequest,
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
+  type InitializeRequest,
   type JSONRPCMessage,
-  type RequestId,
 } from '@modelcontextprotocol/server'
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { HttpError, RpcCode, invalidRequest } from '../http/errors.js'
+import { isRequest } from '../sessions/message-kinds.js'
 
 const BatchSchema = z.array(JSONRPCMessageSchema).min(1)
 
@@ -44,10 +43,13 @@ export function parseMessages(body: unknown): JSONRPCMessage[] {
  */
 const BATCHING_REMOVED_IN = '2025-06-18'
 
+/** A well-formed initialize request (the SDK's full check runs only on messages that name the method). */
+export const isInitialize = (message: JSONRPCMessage): message is InitializeRequest & JSONRPCMessage =>
+  isRequest(message) && message.method === 'initialize' && isInitializeRequest(message)
+
 /** The revision a session negotiates at initialize, as the SDK's server chooses it (server/index.js _oninitialize). */
 export function negotiatedVersion(messages: JSONRPCMessage[]): string {
-  const initialize = messages.find((message) => isInitializeRequest(message))
-  const requested = isInitializeRequest(initialize) ? initialize.params.protocolVersion : undefined
+  const requested = messages.find(isInitialize)?.params.protocolVersion
   return requested !== undefined && SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION
 }
 
@@ -55,15 +57,4 @@ export function negotiatedVersion(messages: JSONRPCMessage[]): string {
 export function refuseBatchOn(protocolVersion: string | undefined, body: unknown): void {
   if (!Array.isArray(body) || protocolVersion === undefined || protocolVersion < BATCHING_REMOVED_IN) return
   throw invalidRequest(`Invalid Request: JSON-RPC batches are not supported on protocol ${protocolVersion} (removed in ${BATCHING_REMOVED_IN})`)
-}
-
-/** The request a message answers (a result or an error response); undefined for anything else. */
-export function answeredRequest(message: JSONRPCMessage): RequestId | undefined {
-  return isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message) ? (message.id ?? undefined) : undefined
-}
-
-/** The request a `notifications/cancelled` names; undefined for any other message. */
-export function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
-  const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
-  return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined
 }

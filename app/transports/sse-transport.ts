@@ -2,7 +2,7 @@ import { finished } from 'node:stream'
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
-import { answeredRequest, cancelledRequest } from './json-rpc.js'
+import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
 
 const PING = ': ping\n\n'
 

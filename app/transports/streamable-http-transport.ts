@@ -2,7 +2,7 @@ import { finished } from 'node:stream'
 import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { EVENT_STREAM_HEADERS, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
-import { answeredRequest, cancelledRequest } from './json-rpc.js'
+import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
 
 const KEEPALIVE = ': keepalive\n\n'
 

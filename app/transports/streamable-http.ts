@@ -1,10 +1,11 @@
 import { finished } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { SUPPORTED_PROTOCOL_VERSIONS, isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/server'
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/server'
 import { HttpError, RpcCode, invalidRequest, sessionNotFound } from '../http/errors.js'
 import { hijack } from '../http/hijack.js'
+import { isRequest } from '../sessions/message-kinds.js'
 import type { StreamableHttpSession } from './bindings.js'
-import { negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
+import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { StreamableHttpTransport } from './streamable-http-transport.js'
 
@@ -36,7 +37,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   function post(session: StreamableHttpSession, request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
     const requestIds = app.sessions.admitRequests(session, messages)
     app.metrics.messages.inc({ transport: 'streamable-http' }, messages.length)
-    if (!messages.some(isJSONRPCRequest)) {
+    if (!messages.some(isRequest)) {
       session.transport.receive(messages)
       return void reply.code(202).send()
     }
@@ -74,7 +75,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
     const messages = parseMessages(request.body)
     if (request.headers['mcp-session-id'] === undefined) {
-      if (!messages.some((message) => isInitializeRequest(message))) {
+      if (!messages.some(isInitialize)) {
         throw invalidRequest('Bad Request: no Mcp-Session-Id header; only an initialize request may open a session')
       }
       return initialize(request, reply, messages)
@@ -83,7 +84,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
     if (!session) return
     refuseBatchOn(session.protocolVersion, request.body)
     requireAccept(request, 'application/json', 'text/event-stream')
-    if (messages.some((message) => isInitializeRequest(message))) throw invalidRequest('Invalid Request: Server already initialized')
+    if (messages.some(isInitialize)) throw invalidRequest('Invalid Request: Server already initialized')
     requireSupportedVersion(request)
     post(session, request, reply, messages)
   })

@@ -1,0 +1,23 @@
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server'
+
+/*
+ * The kind of a JSON-RPC message known to be well formed: one that passed the SDK's JSONRPCMessageSchema on the
+ * way in, or one the SDK built on the way out. That schema's four shapes are strict objects (core dist
+ * schemas: JSONRPCRequestSchema, JSONRPCNotificationSchema, JSONRPCResultResponseSchema and
+ * JSONRPCErrorResponseSchema are each `.strict()`), so the keys a message has decide its kind. The SDK's
+ * guards (isJSONRPCRequest, …) parse the whole message again for every question: about 4 % of a tool call's
+ * CPU in the benchmark's profile.
+ */
+
+export const isRequest = (message: JSONRPCMessage): message is JSONRPCRequest => 'method' in message && 'id' in message
+
+/** The request a message answers (a result or an error response); undefined for anything else. */
+export function answeredRequest(message: JSONRPCMessage): RequestId | undefined {
+  return 'result' in message || 'error' in message ? (message.id ?? undefined) : undefined
+}
+
+/** The request a `notifications/cancelled` names; undefined for any other message. */
+export function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
+  const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
+  return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined
+}

@@ -1,11 +1,9 @@
-import type { ServerResponse } from 'node:http'
-import { finished } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server'
 import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
-import { BoundedStream, KeyBudgets } from './bounded-stream.js'
+import { BoundedStream, KeyBudgets, type HijackedResponse } from './bounded-stream.js'
 import { InFlight } from './in-flight.js'
 
 /** What the registry needs of a transport: the SDK's interface, the settling of requests, and a heartbeat. */
@@ -30,7 +28,7 @@ interface SessionState {
   /** The last request, or the last stream closing: idle time counts from here. */
   lastActivity: number
   /** Responses still being written for this session; a session with one is never idle. */
-  streams: Set<ServerResponse>
+  streams: Set<BoundedStream>
   inFlight: InFlight
   /** The protocol revision negotiated at initialize (Streamable HTTP), which decides whether batches are served. */
   protocolVersion?: string
@@ -159,21 +157,21 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
   }
 
   /** A stream written through the one write primitive, bounded per stream and against the key's budget. */
-  bound(principal: ApiKey, response: ServerResponse, log: FastifyBaseLogger): BoundedStream {
-    return new BoundedStream(response, principal.name, { maxStreamBufferBytes: this.limits.maxStreamBufferBytes, budgets: this.budgets }, log, () =>
+  bound(principal: ApiKey, hijacked: HijackedResponse, log: FastifyBaseLogger): BoundedStream {
+    return new BoundedStream(hijacked, principal.name, { maxStreamBufferBytes: this.limits.maxStreamBufferBytes, budgets: this.budgets }, log, () =>
       this.metrics.rateLimited.inc({ reason: 'slow_consumer' }),
     )
   }
 
   /**
    * Follows a response of the session until it ends, so the session is not idle meanwhile; its end counts
-   * as activity. finished() also calls back for a response whose client left before we got here, so an
+   * as activity. whenEnded() also calls back for a response whose client left before we got here, so an
    * aborted request never leaves a stream (and so a session) behind.
    */
-  track(session: Session, response: ServerResponse): void {
-    session.streams.add(response)
-    finished(response, () => {
-      session.streams.delete(response)
+  track(session: Session, stream: BoundedStream): void {
+    session.streams.add(stream)
+    stream.whenEnded(() => {
+      session.streams.delete(stream)
       session.lastActivity = Date.now()
     })
   }

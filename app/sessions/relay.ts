@@ -145,8 +145,8 @@ export class Relay {
       throw sessionNotFound()
     })
     this.metrics.relayed.inc({ outcome: 'relayed' })
-    const response = hijack(reply)
-    response.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers))
+    const { response, headers } = hijack(reply)
+    response.writeHead(upstream.statusCode ?? 502, { ...headers, ...responseHeaders(upstream.headers) })
     response.flushHeaders()
     // Either side ending or failing ends the other: a dead or silent owner ends the client's stream, and a
     // client that leaves releases the owner's.

@@ -1,4 +1,3 @@
-import { finished } from 'node:stream'
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
@@ -26,10 +25,10 @@ export class SseServerTransport implements Transport {
   ) {}
 
   async start(): Promise<void> {
-    this.stream.response.writeHead(200, LONG_STREAM_HEADERS)
+    this.stream.head(200, LONG_STREAM_HEADERS)
     this.stream.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`)
-    // finished() also calls back when the client left before the stream started: the session closes at once.
-    finished(this.stream.response, () => this.finish())
+    // whenEnded() also calls back when the client left before the stream started: the session closes at once.
+    this.stream.whenEnded(() => this.finish())
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
@@ -51,7 +50,7 @@ export class SseServerTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.stream.response.end()
+    this.stream.end()
     this.finish()
   }
 

@@ -15,11 +15,10 @@ export default async function sseRoutes(app: FastifyInstance, { basePath }: { ba
   app.get('/sse', async (request, reply) => {
     app.sessions.admit(request.principal)
     const id = app.sessionIds.create()
-    const response = hijack(reply)
-    const stream = app.sessions.bound(request.principal, response, request.log)
+    const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
     const transport = new SseServerTransport(id, stream, endpoint)
     const session = await app.sessions.open({ id, kind: 'sse', principal: request.principal, transport })
-    app.sessions.track(session, response)
+    app.sessions.track(session, stream)
   })
 }
 

@@ -1,4 +1,3 @@
-import { finished } from 'node:stream'
 import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { EVENT_STREAM_HEADERS, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
@@ -59,7 +58,7 @@ class PostAnswer {
   /** The session closed: whatever is unanswered never will be. */
   end(): void {
     this.events()
-    this.stream.response.end()
+    this.stream.end()
   }
 
   private json(): void {
@@ -67,21 +66,21 @@ class PostAnswer {
     if (!this.stream.open) return
     const body = Buffer.from(JSON.stringify(this.batch ? this.held : this.held[0]))
     this.held = []
-    this.stream.response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'mcp-session-id': this.sessionId })
-    if (this.stream.write(body)) this.stream.response.end()
+    this.stream.head(200, { 'content-type': 'application/json', 'content-length': body.length, 'mcp-session-id': this.sessionId })
+    if (this.stream.write(body)) this.stream.end()
   }
 
   /** Turns the answer into an event stream (once), sending what was held for a JSON body as its first events. */
   private events(): void {
     if (this.mode !== 'undecided' || !this.stream.open) return
     this.mode = 'events'
-    this.stream.response.writeHead(200, { ...EVENT_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
+    this.stream.head(200, { ...EVENT_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
     for (const message of this.held) this.stream.write(messageEvent(message))
     this.held = []
   }
 
   private endWhenAnswered(): void {
-    if (this.pending.size === 0 && this.stream.open) this.stream.response.end()
+    if (this.pending.size === 0 && this.stream.open) this.stream.end()
   }
 }
 
@@ -134,16 +133,15 @@ export class StreamableHttpTransport implements Transport {
     this.open.add(answer)
     // The POST is gone (answered, cut off for not reading, or the client left): what it still waits for
     // is cancelled, which aborts the handlers (ctx.mcpReq.signal), and no longer counts as in flight.
-    finished(stream.response, () => this.abandon(answer))
+    stream.whenEnded(() => this.abandon(answer))
     this.receive(messages)
   }
 
   /** The standalone GET stream, for server messages not related to a request (one per session). */
   openStandaloneStream(stream: BoundedStream): void {
     this.standalone = stream
-    stream.response.writeHead(200, { ...LONG_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
-    stream.response.flushHeaders()
-    finished(stream.response, () => {
+    stream.head(200, { ...LONG_STREAM_HEADERS, 'mcp-session-id': this.sessionId }, true)
+    stream.whenEnded(() => {
       if (this.standalone === stream) this.standalone = undefined
     })
   }
@@ -172,7 +170,7 @@ export class StreamableHttpTransport implements Transport {
     if (this.closed) return
     this.closed = true
     for (const answer of this.open) answer.end()
-    this.standalone?.response.end()
+    this.standalone?.end()
     this.onclose?.()
   }
 

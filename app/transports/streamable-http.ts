@@ -41,9 +41,9 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
       session.transport.receive(messages)
       return void reply.code(202).send()
     }
-    const response = hijack(reply)
-    app.sessions.track(session, response)
-    session.transport.answer(messages, requestIds, app.sessions.bound(request.principal, response, request.log), Array.isArray(request.body))
+    const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
+    app.sessions.track(session, stream)
+    session.transport.answer(messages, requestIds, stream, Array.isArray(request.body))
   }
 
   /** The session a request names, when this task holds it; otherwise the request is relayed or answered 404. */
@@ -96,9 +96,9 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
     requireAccept(request, 'text/event-stream')
     requireSupportedVersion(request)
     if (session.transport.hasStandaloneStream) throw new HttpError(409, 'Conflict: Only one SSE stream is allowed per session')
-    const response = hijack(reply)
-    app.sessions.track(session, response)
-    session.transport.openStandaloneStream(app.sessions.bound(request.principal, response, request.log))
+    const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
+    app.sessions.track(session, stream)
+    session.transport.openStandaloneStream(stream)
   })
 
   app.delete('/mcp', async (request, reply) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ALICE, TRANSPORTS, connect, resultJson, startServer } from '../helpers/server.js'
-import { PING, bearer, expectError, nothingLeaked, postJson, request, stillServes } from '../helpers/http.js'
+import { INITIALIZE, PING, bearer, expectError, nothingLeaked, postJson, request, stillServes } from '../helpers/http.js'
 
 const ALLOWED = 'https://console.example.com'
 
@@ -35,11 +35,19 @@ for (const transport of TRANSPORTS) {
   })
 }
 
-t.test('security headers are set on answers, including error answers', async (t) => {
+t.test('security headers are set on answers, including error answers and the streams the transports write', async (t) => {
   const server = await startServer(t)
-  for (const response of [await request(`${server.url}/health`), await request(`${server.url}/sse`)]) {
-    t.equal(response.headers.get('x-content-type-options'), 'nosniff')
-    t.ok(response.headers.get('content-security-policy'), 'a content security policy')
+  const answers = {
+    health: await request(`${server.url}/health`),
+    'error (401)': await request(`${server.url}/sse`),
+    'legacy SSE stream': await request(`${server.url}/sse`, { headers: bearer(ALICE) }),
+    'Streamable HTTP answer': await postJson(`${server.url}/mcp`, INITIALIZE, bearer(ALICE)),
+  }
+  for (const [what, response] of Object.entries(answers)) {
+    t.equal(response.headers.get('x-content-type-options'), 'nosniff', what)
+    t.equal(response.headers.get('x-frame-options'), 'SAMEORIGIN', what)
+    t.match(response.headers.get('content-security-policy'), /default-src 'self'/, `${what}: a content security policy`)
     await response.body?.cancel()
   }
+  await nothingLeaked(t, server, 1)
 })

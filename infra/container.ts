@@ -14,6 +14,15 @@ const KEEP_ALIVE_MARGIN_MS = 5_000
  * dropped once it is full) instead of blocking the app's writes to stdout, which would stall every request.
  */
 export const LOG_BUFFER = '25m'
+/**
+ * V8's old space as a share of the task's memory: half, what V8 itself picks for a machine of that size
+ * (v8 src/heap/heap.cc Heap::HeapSizeFromPhysicalMemory: memory / kPhysicalMemoryToOldGenerationRatio (4) ×
+ * kHeapLimitMultiplier (2 on 64-bit)). Node would derive it from the cgroup limit when it sees one
+ * (nodejs/node#27508); written out, the heap fits the task whatever the container runtime shows. Garbage (a
+ * never-reading client's answers, built and dropped) is then collected long before the task's memory is
+ * reached; with a host-sized heap (4 GiB) V8 lets it grow to several times the live heap first.
+ */
+const HEAP_SHARE_OF_TASK_MEMORY = 2
 
 export interface ContainerInputs {
   config: InfraConfig
@@ -34,6 +43,7 @@ export function appEnvironment(inputs: ContainerInputs): Env {
   const { config } = inputs
   return {
     NODE_ENV: 'production',
+    NODE_OPTIONS: `--max-old-space-size=${Math.floor(config.memory / HEAP_SHARE_OF_TASK_MEMORY)}`,
     PORT: config.containerPort,
     MCP_PEER_PORT: config.peerPort,
     MCP_BASE_PATH: config.basePath || undefined,

@@ -168,6 +168,7 @@ t.test('deployments keep sessions up and roll back on failure', async (t) => {
 t.test('the app gets the settings the design names, wired to the deployment', async (t) => {
   t.match(env, {
     NODE_ENV: 'production',
+    NODE_OPTIONS: '--max-old-space-size=512',
     PORT: '3000',
     MCP_PEER_PORT: '3001',
     MCP_HEARTBEAT_MS: '15000',

@@ -41,7 +41,7 @@ export interface HijackedResponse {
  * producer (a 1 MiB answer per millisecond outruns any sweep).
  */
 export class BoundedStream {
-  readonly response: ServerResponse
+  private readonly response: ServerResponse
   private readonly headers: OutgoingHttpHeaders
   /** What this stream counts against its key: its backlog after the last write that did not fit the socket. */
   private charged = 0
@@ -59,8 +59,8 @@ export class BoundedStream {
     this.headers = headers
     response.on('drain', () => this.charge(0))
     // One finished() per response, shared by everyone who follows its end (the registry, the transport):
-    // each call adds half a dozen listeners that live as long as the stream, ≈ 1 KB per idle session (heap
-    // snapshot of 1 000 idle sessions). finished() also calls back for a response that closed before we got here.
+    // each call adds its own listeners, which live as long as the stream. finished() also calls back for a
+    // response that closed before we got here.
     finished(response, () => {
       this.ended = true
       this.charge(0)

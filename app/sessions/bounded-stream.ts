@@ -80,7 +80,8 @@ export class BoundedStream {
    * `flush` sends it before the first message, for a stream that may stay silent.
    */
   head(status: number, headers: OutgoingHttpHeaders, flush = false): void {
-    this.response.writeHead(status, { ...this.headers, ...headers })
+    // The reply's headers were copied for this stream alone (hijack): added to in place, not copied again.
+    this.response.writeHead(status, Object.assign(this.headers, headers))
     if (flush) this.response.flushHeaders()
   }
 

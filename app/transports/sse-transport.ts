@@ -25,7 +25,8 @@ export class SseServerTransport implements Transport {
   ) {}
 
   async start(): Promise<void> {
-    this.stream.head(200, LONG_STREAM_HEADERS)
+    // Flushed on its own: the head then leaves no header string behind for the stream's life (≈ 1.5 KB per idle session).
+    this.stream.head(200, LONG_STREAM_HEADERS, true)
     this.stream.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${this.sessionId}\n\n`)
     // whenEnded() also calls back when the client left before the stream started: the session closes at once.
     this.stream.whenEnded(() => this.finish())

@@ -3,7 +3,7 @@ import type { Config } from './config.js'
 import { sessionNotFound } from './http/errors.js'
 import type { ApiKey } from './keys.js'
 import { createListener } from './server-options.js'
-import { RELAY_HEADER, RelayVerifier, bodyDigest } from './sessions/relay.js'
+import { RELAY_HEADER, RelayVerifier, bodyDigest, forwardedHeaders } from './sessions/relay.js'
 import { sseSessionRoutes } from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
 
@@ -42,7 +42,7 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
   peer.addHook('onRequest', async (request) => {
     const sessionId = sessionIdOf(request)
     const header = request.headers[RELAY_HEADER]
-    const relay = sessionId === undefined ? undefined : verifier.verify(typeof header === 'string' ? header : undefined, { method: request.method, url: request.url, sessionId })
+    const relay = sessionId === undefined ? undefined : verifier.verify(typeof header === 'string' ? header : undefined, { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers) })
     const key = relay && keysByName.get(relay.principal)
     if (!key) throw sessionNotFound()
     request.principal = key

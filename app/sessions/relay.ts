@@ -8,7 +8,7 @@ import { hijack } from '../http/hijack.js'
 
 /** Header carrying the principal the relaying task authenticated and what it vouches for, signed with the shared secret. */
 export const RELAY_HEADER = 'x-mcp-relay'
-const VERSION = 'r2'
+const VERSION = 'r3'
 /**
  * How long a signature is good for, either side of its timestamp. Tasks keep their clocks with the Amazon
  * Time Sync Service (skew well under a second), and a relay is sent the moment it is signed.
@@ -27,8 +27,16 @@ const CONNECT_TIMEOUT_MS = 5_000
  */
 const SILENT_HEARTBEATS = 3
 
-/** Request headers the owner needs; the client's key is not among them (the owner trusts the signature). */
+/**
+ * Request headers the owner needs, each covered by the signature; the client's key is not among them (the
+ * owner trusts the signature).
+ */
 const FORWARDED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'user-agent']
+
+/** The forwarded headers as a signature covers them: each name with its value, or with nothing when absent. */
+export function forwardedHeaders(headers: IncomingHttpHeaders): string {
+  return FORWARDED_HEADERS.map((name) => `${name}:${typeof headers[name] === 'string' ? headers[name] : ''}`).join('\n')
+}
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection'])
 
 /** What a relay signature binds: exactly this request, on this session. */
@@ -37,6 +45,8 @@ export interface RelayedRequest {
   /** Path and query, as sent on the request line. */
   url: string
   sessionId: string
+  /** forwardedHeaders() of the request: what it accepts, its protocol revision, where its stream resumes. */
+  headers: string
   /** sha256 of the body bytes (of nothing for a request without a body), base64url. */
   bodyDigest: string
 }
@@ -50,11 +60,11 @@ function mac(secret: string, fields: string[]): string {
 }
 
 function signedFields(encodedPrincipal: string, timestamp: string, nonce: string, request: RelayedRequest): string[] {
-  return [VERSION, encodedPrincipal, timestamp, nonce, request.method, request.url, request.sessionId, request.bodyDigest]
+  return [VERSION, encodedPrincipal, timestamp, nonce, request.method, request.url, request.sessionId, request.headers, request.bodyDigest]
 }
 
 /**
- * `r2.<principal>.<timestamp>.<nonce>.<body digest>.<mac>`. The principal is base64url, so any key name
+ * `r3.<principal>.<timestamp>.<nonce>.<body digest>.<mac>`. The principal is base64url, so any key name
  * (dots included) survives the split; the digest travels in the header so the owner can check the
  * signature before it reads the body, and the body against the digest once it has.
  */
@@ -159,7 +169,7 @@ export class Relay {
 
   private send(request: FastifyRequest, sessionId: string, owner: string): Promise<IncomingMessage> {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
-    const signed = { method: request.method, url: request.url, sessionId, bodyDigest: bodyDigest(body) }
+    const signed = { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers), bodyDigest: bodyDigest(body) }
     const headers: Record<string, string> = {
       [RELAY_HEADER]: signRelay(this.secret, request.principal.name, signed),
       'x-forwarded-for': request.ip,

@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders } from 'node:http'
 import t from 'tap'
-import { RELAY_HEADER, bodyDigest, signRelay } from '../../app/sessions/relay.js'
+import { RELAY_HEADER, bodyDigest, forwardedHeaders, signRelay } from '../../app/sessions/relay.js'
 import { INITIALIZE, JSON_HEADERS, expectError, request as bounded, type Tap } from '../helpers/http.js'
 import { KEYS, connect, resultJson } from '../helpers/server.js'
 import { SESSION_SECRET, counter, freePort, startTask, type Task } from '../helpers/processes.js'
@@ -54,9 +54,11 @@ function toPeer(owner: Task, { method, url, headers, body }: Captured) {
 }
 
 /** A relayed request signed here with the shared secret, as a relaying task would sign it at `now`. */
-function signed(method: string, url: string, sessionId: string, body: unknown, headers: Record<string, string>, now = Date.now()): Captured {
+function signed(method: string, url: string, sessionId: string, body: unknown, given: Record<string, string>, now = Date.now()): Captured {
+  // fetch would add a User-Agent of its own, which the signature covers: name one.
+  const headers = { 'user-agent': 'relay-signature-test', ...given }
   const bytes = Buffer.from(body === undefined ? '' : JSON.stringify(body))
-  const relay = signRelay(SESSION_SECRET, 'team.carol', { method, url, sessionId, bodyDigest: bodyDigest(bytes) }, now)
+  const relay = signRelay(SESSION_SECRET, 'team.carol', { method, url, sessionId, headers: forwardedHeaders(headers), bodyDigest: bodyDigest(bytes) }, now)
   return { method, url, headers: { ...headers, [RELAY_HEADER]: relay }, body: bytes }
 }
 
@@ -103,7 +105,7 @@ t.test('a relayed request is accepted once: the captured request sent again gets
   await goodClientsStillWork(t, baseline)
 })
 
-t.test('a signature is good only for its own method, path, session and body', async (t) => {
+t.test('a signature is good only for its own method, path, session, forwarded headers and body', async (t) => {
   const other = await connect(t, owner.url, CAROL, 'streamable-http')
   const { sessionId: otherId } = resultJson(await other.callTool({ name: 'whoami', arguments: {} }))
   const baseline = await sessionsOpen()
@@ -115,6 +117,9 @@ t.test('a signature is good only for its own method, path, session and body', as
     'another method': { ...original, method: 'GET' },
     'another path': { ...original, url: `${original.url}?sessionId=${sessionId}` },
     'another session': { ...original, headers: { ...original.headers, 'mcp-session-id': otherId } },
+    'another protocol revision': { ...original, headers: { ...original.headers, 'mcp-protocol-version': '2025-03-26' } },
+    'another Accept': { ...original, headers: { ...original.headers, accept: 'application/json' } },
+    'a Last-Event-ID added': { ...original, headers: { ...original.headers, 'last-event-id': '7' } },
   }
   for (const [what, mutated] of Object.entries(mutations)) {
     t.comment(`${what}: 404`)

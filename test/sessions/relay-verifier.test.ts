@@ -3,7 +3,7 @@ import { HttpError } from '../../app/http/errors.js'
 import { RELAY_WINDOW_MS, RelayVerifier, bodyDigest, signRelay } from '../../app/sessions/relay.js'
 
 const SECRET = 'relay-verifier-secret-0123456789abcdef'
-const request = { method: 'POST', url: '/mcp', sessionId: 'v1.a.b.c' }
+const request = { method: 'POST', url: '/mcp', sessionId: 'v1.a.b.c', headers: 'accept:application/json' }
 const sign = (now: number) => signRelay(SECRET, 'team.carol', { ...request, bodyDigest: bodyDigest('{}') }, now)
 
 t.test('nonces are remembered for one window only, and never more than the cap', async (t) => {

@@ -6,6 +6,7 @@ import { Failures, callBackToBack, callEach, establish } from './load/scenarios.
 import { TRANSPORTS, type BenchSession, type Target, type TransportName } from './load/session.js'
 import { cpuMs, rssKiB } from './proc.js'
 import type { Profile } from './profiles.js'
+import { measureNeverReading, type NeverReadingResult } from './never-reading.js'
 import { measureRelay, type RelayResult } from './relay.js'
 import type { Baseline } from './baseline.js'
 import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningServer, type ServerKind } from './servers.js'
@@ -36,6 +37,8 @@ export interface RunResults {
   profile: Profile
   measurements: Measurement[]
   relay: RelayResult[]
+  /** Our server alone: RSS growth under a client that never reads (issue 12). */
+  neverReading: NeverReadingResult[]
   baseline?: BaselineNote
 }
 
@@ -135,6 +138,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const logDir = mkdtempSync(join(tmpdir(), 'mcp-bench-'))
   const measurements: Measurement[] = []
   const relay: RelayResult[] = []
+  const neverReading: NeverReadingResult[] = []
   let turn = 0
   try {
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
@@ -158,13 +162,16 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
         const result = await measureRelay(repetition, transport, profile, logDir)
         relay.push(result)
         progress(`rep ${repetition} ${transport} relay: ${result.note}`)
+        const pushed = await measureNeverReading(repetition, transport, profile, logDir)
+        neverReading.push(pushed)
+        progress(`rep ${repetition} ${transport} never-reading client: ${pushed.answers} answers of 1 MiB, RSS +${pushed.growthMiB.toFixed(1)} MiB${pushed.failures ? ` FAILURES ${pushed.reasons.join('; ')}` : ''}`)
       }
     }
   } finally {
     rmSync(logDir, { recursive: true, force: true })
   }
   const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
-  return { profile, measurements, relay, ...(baselineNote && { baseline: baselineNote }) }
+  return { profile, measurements, relay, neverReading, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

@@ -233,7 +233,19 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
       `| ${r.transport} | ${r.repetition} | ${d ? fixed(d.callsPerSecond) : '–'} | ${d ? `${fixed(d.p50)} / ${fixed(d.p99)}` : '–'} | ${x ? fixed(x.callsPerSecond) : '–'} | ${x ? `${fixed(x.p50)} / ${fixed(x.p99)}` : '–'} | ${d && x ? `${fixed(d.cpuMsPerCall)} → ${fixed(x.cpuMsPerCall)}` : '–'} | ${r.note.replace(/\|/g, '/')} |`,
     )
   }
-  const reasons = [...results.measurements, ...results.relay].flatMap((m) => m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'relay '}${m.transport}: ${reason}`))
+  out.push('', '## A client that never reads (our server, on the task heap)', '')
+  out.push(
+    `One client pushes 1 MiB read_file answers into streams it never reads for ${p.callMs} ms (legacy SSE: 16 in flight per session, reconnecting whenever its stream is ended; Streamable HTTP: 4 lanes of 8-call batches on unread sockets beside an unread GET stream); RSS growth is the server's peak against before. test/transports/slow-consumer.test.ts asserts the same push stays under 96 MiB.`,
+    '',
+    '| transport | rep | answers of 1 MiB taken | streams ended (SSE) / batches refused 429 (HTTP) | RSS before MiB | peak MiB | growth MiB |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  )
+  for (const r of results.neverReading) {
+    out.push(`| ${r.transport} | ${r.repetition} | ${r.answers} | ${r.endedOrRefused} | ${fixed(r.rssBeforeMiB)} | ${fixed(r.peakMiB)} | ${r.failures ? 'FAILED' : fixed(r.growthMiB)} |`)
+  }
+  const reasons = [...results.measurements, ...results.relay, ...results.neverReading].flatMap((m) =>
+    m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'answers' in m ? 'never-reading ' : 'relay '}${m.transport}: ${reason}`),
+  )
   if (reasons.length > 0) out.push('', '## Failure reasons (first few)', '', ...[...new Set(reasons)].slice(0, 20).map((reason) => `- ${reason}`))
   return `${out.join('\n')}\n`
 }

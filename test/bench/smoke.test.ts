@@ -39,6 +39,12 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     t.equal(relay.failures, 0, `${relay.transport}: no failed call around the relay`)
   }
 
+  t.same(results.neverReading.map((pushed) => pushed.transport), [...TRANSPORTS], 'a never-reading client pushed on both transports')
+  for (const pushed of results.neverReading) {
+    t.equal(pushed.failures, 0, `${pushed.transport}: the never-reading push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
+    t.ok(pushed.answers > 0 && Number.isFinite(pushed.growthMiB) && pushed.peakMiB >= pushed.rssBeforeMiB, `${pushed.transport}: answers pushed, RSS growth measured`)
+  }
+
   const targets = judge(results)
   t.ok(targets.length > 0 && targets.every((target) => !Number.isNaN(target.ratio)), 'every target judged on a computed ratio')
   const issueTargets = targets.filter((target) => target.kind !== 'standing').map((target) => `${target.transport} ${target.figure} ${target.against} ${target.factor}`)
@@ -59,13 +65,15 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.match(report, /\| failures \(total\) \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts of all five Streamable HTTP servers')
   t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
 
-  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids)]
+  t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
+
+  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.neverReading.map((pushed) => pushed.pid)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })
 
 t.test('a run without a baseline says so and judges nothing against it', async (t) => {
-  const results = { profile: PROFILES.smoke, measurements: [], relay: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], neverReading: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
   t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
   t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

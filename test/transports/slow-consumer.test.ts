@@ -1,12 +1,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { connect as tcpConnect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Client } from '@modelcontextprotocol/client'
+import { BIG_FILE, neverReading, openUnreadStreamableHttpSession, peakRss, pushLegacySse, pushStreamableHttp, readFileCall, type Pusher } from '../../bench/load/never-reading.js'
+import { TASK_HEAP } from '../../bench/never-reading.js'
 import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
-import { type Tap, INITIALIZE, bearer, postJson, request } from '../helpers/http.js'
+import { type Tap, bearer, postJson, request } from '../helpers/http.js'
 import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, BOB, connect, resultJson } from '../helpers/server.js'
 
@@ -25,49 +27,22 @@ const IN_FLIGHT = 16
  * that V8 sets from the heap size (4 when the heap may take 2 GiB or more, 1.3 to 2 below).
  */
 const RSS_GROWTH_BOUND_MIB = 96
-/**
- * The server runs with the heap it has in the task: the task definition gives V8 half of the task's 1 GiB
- * (infra/container.ts, NODE_OPTIONS), as V8 would size it for a 1 GiB machine. On this test host (24 GiB) the
- * default heap is 4 GiB and V8 lets the garbage above grow several times the live heap before a major GC
- * (+122 to +172 MiB for the legacy SSE push); with the task's heap +61 to +66 MiB (+57 to +63 with 256 MiB).
- */
-const TASK_HEAP = { NODE_OPTIONS: '--max-old-space-size=512' }
-
 /** A sandbox with one file of exactly the largest size read_file returns (MCP_FILES_MAX_BYTES, 1 MiB). */
 function sandbox(): string {
   const dir = mkdtempSync(join(tmpdir(), 'slow-consumer-'))
-  writeFileSync(join(dir, 'big.txt'), 'a'.repeat(MiB))
+  writeFileSync(join(dir, BIG_FILE), 'a'.repeat(MiB))
   writeFileSync(join(dir, 'small.txt'), 'hello')
   return dir
 }
 
 const BATCH = 8
-const readFile = (id: number, path = 'big.txt') => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'read_file', arguments: { path } } })
-
 const sessionsGauge = (task: Task) => counter(task, 'mcp_sessions_open{')
 
-/** A raw HTTP request on its own socket that, once the answer's head arrived, reads nothing more. */
-function neverReading(t: Tap, task: Task, head: string, body = '', until: RegExp = /\r\n\r\n/): Promise<{ socket: Socket; received: string }> {
-  const socket = tcpConnect(task.port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  socket.write(head + body)
-  return new Promise((resolve, reject) => {
-    let received = ''
-    const timer = setTimeout(() => reject(new Error(`no ${until} within 10 s: ${received.slice(0, 200)}`)), 10_000)
-    socket.on('error', () => {})
-    // The server may end the answer before the head we wait for (cut off for not reading).
-    socket.on('close', () => {
-      clearTimeout(timer)
-      resolve({ socket, received })
-    })
-    socket.on('data', (chunk) => {
-      received += chunk
-      if (!until.test(received)) return
-      clearTimeout(timer)
-      socket.pause()
-      resolve({ socket, received })
-    })
-  })
+/** A push whose sockets the test keeps, to close them when it wants to (and when it ends in any case). */
+function pusher(t: Tap, task: Task, deadline: number): Pusher & { sockets: Socket[] } {
+  const sockets: Socket[] = []
+  t.teardown(() => sockets.forEach((socket) => socket.destroy()))
+  return { url: task.url, port: task.port, key: ALICE, deadline, keep: (socket) => sockets.push(socket), sockets }
 }
 
 /** Another session keeps calling until the deadline; every call must succeed. Resolves to the calls made. */
@@ -79,18 +54,6 @@ async function bystander(other: Client, deadline: number): Promise<number> {
     calls++
   }
   return calls
-}
-
-/** RSS sampled every 50 ms while `work` runs; the highest value in KiB. */
-async function peakRss(pid: number, work: () => Promise<void>): Promise<number> {
-  let peak = rssKiB(pid)
-  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 50)
-  try {
-    await work()
-  } finally {
-    clearInterval(sampler)
-  }
-  return Math.max(peak, rssKiB(pid))
 }
 
 /** While `work` runs, /health is asked every 100 ms; the statuses it answered (a hang fails the bounded fetch). */
@@ -117,48 +80,27 @@ t.test('a legacy SSE client that never reads: its stream is ended as it fills; R
   const baseline = await sessionsGauge(task)
   const rssBefore = rssKiB(task.child.pid)
 
-  let streamsOpened = 0
-  let answersQueued = 0
   let otherCalls = 0
-  const attackerSockets: Socket[] = []
   const deadline = Date.now() + PUSH_MS
-  /** Opens a never-reading stream and pushes read_file calls at it until the server ends it; again until the deadline. */
-  const attacker = async () => {
-    while (Date.now() < deadline) {
-      const { received, socket } = await neverReading(t, task, `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nAccept: text/event-stream\r\n\r\n`, '', /sessionId=\S+\n/)
-      const messages = `${task.url}/messages?sessionId=${/sessionId=(\S+)\n/.exec(received)![1]}`
-      streamsOpened++
-      attackerSockets.push(socket)
-      let ended = false
-      let id = 0
-      await Promise.all(
-        Array.from({ length: IN_FLIGHT }, async () => {
-          while (!ended && Date.now() < deadline) {
-            const posted = await postJson(messages, readFile(++id), bearer(ALICE))
-            await posted.arrayBuffer()
-            if (posted.status === 202) answersQueued++
-            else if (posted.status === 404) ended = true
-            else if (posted.status !== 429) throw new Error(`unexpected ${posted.status}`)
-          }
-        }),
-      )
-    }
-  }
+  const attack = pusher(t, task, deadline)
+  let push = { streamsEnded: 0, answersQueued: 0 }
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
-    health = await healthDuring(task, () => Promise.all([attacker(), bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
+    const attacker = pushLegacySse(attack, IN_FLIGHT).then((pushed) => void (push = pushed))
+    health = await healthDuring(task, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
   })
+  const { streamsEnded, answersQueued } = push
 
   const growthMiB = (peak - rssBefore) / 1024
-  t.comment(`never-reading legacy SSE: ${streamsOpened} streams ended, ${answersQueued} answers of 1 MiB pushed, RSS ${Math.round(rssBefore / 1024)} → peak ${Math.round(peak / 1024)} MiB (+${growthMiB.toFixed(1)} MiB)`)
+  t.comment(`never-reading legacy SSE: ${streamsEnded} streams ended, ${answersQueued} answers of 1 MiB pushed, RSS ${Math.round(rssBefore / 1024)} → peak ${Math.round(peak / 1024)} MiB (+${growthMiB.toFixed(1)} MiB)`)
   t.ok(answersQueued > 20, `the push outran any timer (${answersQueued} × 1 MiB answers)`)
-  t.ok(streamsOpened > 1, 'the server ended the never-reading streams (the client had to reconnect)')
+  t.ok(streamsEnded > 0, 'the server ended the never-reading streams (the client had to reconnect)')
   t.ok(growthMiB < RSS_GROWTH_BOUND_MIB, `RSS grew ${growthMiB.toFixed(1)} MiB, within ${RSS_GROWTH_BOUND_MIB} MiB`)
   t.ok(health.length > 5 && health.every((status) => status === 200), `/health answered 200 throughout (${health.length} checks)`)
   t.ok(otherCalls > 0, `the other session was served throughout (${otherCalls} calls)`)
   t.match(task.child.output, /"event":"slow_consumer","reason":"stream"/, 'the end is logged with its reason')
   // The push may end before the last stream filled up: the client leaving ends that session too.
-  for (const socket of attackerSockets) socket.destroy()
+  for (const socket of attack.sockets) socket.destroy()
   t.ok(await eventually(async () => (await sessionsGauge(task)) === baseline), 'the session gauge returns to its baseline')
   t.equal(resultJson(await other.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the other session still works')
   const fresh = await connect(t, task.url, ALICE, 'streamable-http')
@@ -177,43 +119,17 @@ t.test('a Streamable HTTP client that never reads its POST answers or its GET st
   const other = await connect(t, task.url, BOB, 'streamable-http')
   await other.callTool({ name: 'read_file', arguments: { path: 'big.txt' } }) // warm the path being measured
   const baseline = await sessionsGauge(task)
-  const initialized = await postJson(`${task.url}/mcp`, INITIALIZE, bearer(ALICE))
-  await initialized.text()
-  const headers = { ...bearer(ALICE), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' }
-  const head = (method: string, body = '') =>
-    `${method} /mcp HTTP/1.1\r\nHost: x\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}content-length: ${Buffer.byteLength(body)}\r\n\r\n`
-  // read_file logs to the client (info), which would turn every answer into an event stream: quiet it, so
-  // batches without a long_task are answered as JSON.
-  const quiet = await postJson(`${task.url}/mcp`, { jsonrpc: '2.0', id: 0, method: 'logging/setLevel', params: { level: 'error' } }, headers)
-  t.equal(quiet.status, 200)
-  await quiet.text()
-  await neverReading(t, task, head('GET'))
+  const deadline = Date.now() + PUSH_MS
+  const attack = pusher(t, task, deadline)
+  const headers = await openUnreadStreamableHttpSession(attack)
   const rssBefore = rssKiB(task.child.pid)
 
-  const answers = { json: 0, events: 0, refused: 0, cut: 0 }
+  let answers = { json: 0, events: 0, refused: 0, cut: 0 }
   let otherCalls = 0
-  let id = 0
-  const attackerSockets: Socket[] = []
-  const deadline = Date.now() + PUSH_MS
-  /** Batches of 1 MiB answers, every other one with a long_task reporting progress (so answered as events), on sockets never read. */
-  const attacker = async (lane: number) => {
-    for (let round = 0; Date.now() < deadline; round++) {
-      const batch = Array.from({ length: BATCH - 1 }, () => readFile(++id))
-      if ((round + lane) % 2 === 0) batch.push({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 40, stepMs: 1 }, _meta: { progressToken: id } } } as never)
-      const body = JSON.stringify(batch)
-      const { received, socket } = await neverReading(t, task, head('POST', body), body, /^HTTP\/1\.1 \d{3}[\s\S]*\r\n\r\n/)
-      attackerSockets.push(socket)
-      if (/^HTTP\/1\.1 429/.test(received)) answers.refused++
-      else if (/content-type: application\/json/i.test(received)) answers.json++
-      else if (/content-type: text\/event-stream/i.test(received)) answers.events++
-      else if (received === '') answers.cut++
-      else throw new Error(`unexpected answer ${received.slice(0, 60)}`)
-      if (/^HTTP\/1\.1 429/.test(received)) await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  }
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
-    health = await healthDuring(task, () => Promise.all([...Array.from({ length: 4 }, (_, lane) => attacker(lane)), bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
+    const attacker = pushStreamableHttp(attack, headers, 4, BATCH).then((pushed) => void (answers = pushed))
+    health = await healthDuring(task, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
   })
 
   const growthMiB = (peak - rssBefore) / 1024
@@ -229,7 +145,7 @@ t.test('a Streamable HTTP client that never reads its POST answers or its GET st
   t.ok(await eventually(async () => (await sessionsGauge(task)) === baseline), 'the session gauge returns to its baseline')
   t.equal(resultJson(await other.callTool({ name: 'whoami', arguments: {} })).principal, 'bob', 'the other session still works')
   // Until they go, the unread answers count against the key's budget (that is what bounds it).
-  for (const socket of attackerSockets) socket.destroy()
+  for (const socket of attack.sockets) socket.destroy()
   const fresh = await connect(t, task.url, ALICE, 'streamable-http')
   t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'once the stuck client left, a new client of the key is served')
 })
@@ -252,10 +168,11 @@ t.test('many never-reading streams of one key are held to the key budget (MCP_MA
   const peak = await peakRss(task.child.pid, async () => {
     await Promise.all(
       Array.from({ length: streams }, async () => {
-        const { received } = await neverReading(t, task, `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nAccept: text/event-stream\r\n\r\n`, '', /sessionId=\S+\n/)
+        const stream = `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nAccept: text/event-stream\r\n\r\n`
+        const { received } = await neverReading(task.port, stream, '', /sessionId=\S+\n/, (socket) => t.teardown(() => socket.destroy()))
         const messages = `${task.url}/messages?sessionId=${/sessionId=(\S+)\n/.exec(received)![1]}`
         for (let id = 1; id <= 40; id++) {
-          const posted = await postJson(messages, readFile(id), bearer(ALICE))
+          const posted = await postJson(messages, readFileCall(id), bearer(ALICE))
           await posted.arrayBuffer()
           if (posted.status === 404) return void ended++
           if (posted.status === 429) await new Promise((resolve) => setTimeout(resolve, 20))

@@ -3,11 +3,12 @@
  * never-reading figures and test/transports/slow-consumer.test.ts run the same pushes. Every socket the push
  * opens is handed to `keep`, so the caller closes it; every request is bounded in time.
  */
+import { Agent } from 'node:http'
 import { connect as tcpConnect, type Socket } from 'node:net'
 import { rssKiB } from '../proc.js'
+import { EXCHANGE_TIMEOUT_MS, readText, send } from './http.js'
 import { initializeRequest } from './json-rpc.js'
 
-const REQUEST_TIMEOUT_MS = 10_000
 /** The file a push reads: exactly the largest size read_file returns (MCP_FILES_MAX_BYTES, 1 MiB). */
 export const BIG_FILE = 'big.txt'
 
@@ -26,7 +27,7 @@ export function neverReading(port: number, head: string, body: string, until: Re
   socket.write(head + body)
   return new Promise((resolve, reject) => {
     let received = ''
-    const timer = setTimeout(() => reject(new Error(`no ${until} within 10 s: ${received.slice(0, 200)}`)), REQUEST_TIMEOUT_MS)
+    const timer = setTimeout(() => reject(new Error(`no ${until} within ${EXCHANGE_TIMEOUT_MS} ms: ${received.slice(0, 200)}`)), EXCHANGE_TIMEOUT_MS)
     socket.on('error', () => {})
     // The server may end the answer before what we wait for (cut off for not reading).
     socket.on('close', () => {
@@ -43,13 +44,12 @@ export function neverReading(port: number, head: string, body: string, until: Re
   })
 }
 
-const post = (url: string, body: unknown, headers: Record<string, string>) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  })
+/** POSTs one JSON value and reads its whole answer; resolves to the answer's status and headers. */
+async function post(url: string, body: unknown, headers: Record<string, string>, agent: Agent | false) {
+  const response = await send({ method: 'POST', url, headers: { accept: 'application/json, text/event-stream', ...headers }, body, agent })
+  await readText(response)
+  return response
+}
 
 /** RSS of `pid` sampled every 50 ms while `work` runs; the highest value in KiB. */
 export async function peakRss(pid: number, work: () => Promise<void>): Promise<number> {
@@ -83,24 +83,28 @@ export interface LegacySsePush {
  */
 export async function pushLegacySse({ url, port, key, deadline, keep }: Pusher, inFlight: number): Promise<LegacySsePush> {
   const push = { streamsEnded: 0, answersQueued: 0 }
-  while (Date.now() < deadline) {
-    const stream = `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nAccept: text/event-stream\r\n\r\n`
-    const { received } = await neverReading(port, stream, '', /sessionId=\S+\n/, keep)
-    const sessionId = /sessionId=(\S+)\n/.exec(received)?.[1]
-    if (!sessionId) throw new Error(`no endpoint event: ${received.slice(0, 200)}`)
-    let ended = false
-    let id = 0
-    const lane = async () => {
-      while (!ended && Date.now() < deadline) {
-        const posted = await post(`${url}/messages?sessionId=${sessionId}`, readFileCall(++id), { authorization: `Bearer ${key}` })
-        await posted.arrayBuffer()
-        if (posted.status === 202) push.answersQueued++
-        else if (posted.status === 404) ended = true
-        else if (posted.status !== 429) throw new Error(`unexpected ${posted.status}`)
+  const agent = new Agent({ keepAlive: true })
+  try {
+    while (Date.now() < deadline) {
+      const stream = `GET /sse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nAccept: text/event-stream\r\n\r\n`
+      const { received } = await neverReading(port, stream, '', /sessionId=\S+\n/, keep)
+      const sessionId = /sessionId=(\S+)\n/.exec(received)?.[1]
+      if (!sessionId) throw new Error(`no endpoint event: ${received.slice(0, 200)}`)
+      let ended = false
+      let id = 0
+      const lane = async () => {
+        while (!ended && Date.now() < deadline) {
+          const { statusCode } = await post(`${url}/messages?sessionId=${sessionId}`, readFileCall(++id), { authorization: `Bearer ${key}` }, agent)
+          if (statusCode === 202) push.answersQueued++
+          else if (statusCode === 404) ended = true
+          else if (statusCode !== 429) throw new Error(`unexpected ${statusCode}`)
+        }
       }
+      await Promise.all(Array.from({ length: inFlight }, lane))
+      if (ended) push.streamsEnded++
     }
-    await Promise.all(Array.from({ length: inFlight }, lane))
-    if (ended) push.streamsEnded++
+  } finally {
+    agent.destroy()
   }
   return push
 }
@@ -118,10 +122,9 @@ export interface StreamableHttpPush {
  * Returns the headers its POSTs carry.
  */
 export async function openUnreadStreamableHttpSession({ url, port, key, keep }: Pusher): Promise<Record<string, string>> {
-  const initialized = await post(`${url}/mcp`, initializeRequest(1, '2025-03-26'), { authorization: `Bearer ${key}` })
-  await initialized.text()
-  const sessionId = initialized.headers.get('mcp-session-id')
-  if (initialized.status !== 200 || !sessionId) throw new Error(`initialize answered ${initialized.status}`)
+  const initialized = await post(`${url}/mcp`, initializeRequest(1, '2025-03-26'), { authorization: `Bearer ${key}` }, false)
+  const sessionId = initialized.headers['mcp-session-id']
+  if (initialized.statusCode !== 200 || typeof sessionId !== 'string') throw new Error(`initialize answered ${initialized.statusCode}`)
   const headers = {
     authorization: `Bearer ${key}`,
     'content-type': 'application/json',
@@ -129,9 +132,8 @@ export async function openUnreadStreamableHttpSession({ url, port, key, keep }: 
     'mcp-session-id': sessionId,
     'mcp-protocol-version': '2025-03-26',
   }
-  const quiet = await post(`${url}/mcp`, { jsonrpc: '2.0', id: 0, method: 'logging/setLevel', params: { level: 'error' } }, headers)
-  await quiet.text()
-  if (quiet.status !== 200) throw new Error(`logging/setLevel answered ${quiet.status}`)
+  const quiet = await post(`${url}/mcp`, { jsonrpc: '2.0', id: 0, method: 'logging/setLevel', params: { level: 'error' } }, headers, false)
+  if (quiet.statusCode !== 200) throw new Error(`logging/setLevel answered ${quiet.statusCode}`)
   await neverReading(port, rawHead('GET', headers), '', /\r\n\r\n/, keep)
   return headers
 }

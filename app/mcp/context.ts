@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { McpServer, ServerContext } from '@modelcontextprotocol/server'
+import type { AuthInfo, McpServer, ServerContext } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
-import type { ClientLog } from './client-log.js'
+import { clientLogFor, type ClientLog } from './client-log.js'
 import type { ProfileStore } from './profiles.js'
 
 /** Long-lived things the catalog uses, shared by every session of the task. */
@@ -28,14 +28,34 @@ export interface SessionContext {
   services: Services
 }
 
-/** What a tool, resource or prompt handler gets for one request. */
-export interface RequestContext extends SessionContext {
+/** A session and the MCP server that serves it. */
+export interface SessionScope extends SessionContext {
   server: McpServer
+}
+
+/** What a tool, resource or prompt handler gets for one request. */
+export interface RequestContext extends SessionScope {
   /** The SDK's handler context: `ctx.mcpReq` carries the request's signal, `_meta`, notify and send. */
   ctx: ServerContext
   /** Log to the client (MCP logging capability), filtered by the level the client set for this session. */
   clientLog: ClientLog
 }
 
-/** Builds the RequestContext for one request to the named tool, resource or prompt. */
-export type ContextFactory = (ctx: ServerContext, handlerName: string) => RequestContext
+const SCOPE = 'mcpSession'
+
+/**
+ * The session as the SDK's `AuthInfo`, which the SDK hands to every request handler as `ctx.http.authInfo`:
+ * its channel for "who is calling", the same on every transport and protocol era. The catalog's handlers
+ * are shared by all sessions (app/mcp/server.ts), so this is how a handler learns whose request it serves.
+ * The API key itself is never put here: `token` stays empty.
+ */
+export function sessionAuthInfo(scope: SessionScope): AuthInfo {
+  return { token: '', clientId: scope.principal.name, scopes: [], extra: { [SCOPE]: scope } }
+}
+
+/** The RequestContext of one request to the named tool, resource or prompt. */
+export function requestContext(ctx: ServerContext, handlerName: string): RequestContext {
+  const scope = ctx.http?.authInfo?.extra?.[SCOPE] as SessionScope | undefined
+  if (!scope) throw new Error(`${handlerName} was called without a session (the server was not connected through SessionServer)`)
+  return { ...scope, ctx, clientLog: clientLogFor(ctx, handlerName, scope.log) }
+}

@@ -9,7 +9,7 @@ import {
   type ServerContext,
   type Variables,
 } from '@modelcontextprotocol/server'
-import type { ContextFactory, RequestContext } from './context.js'
+import { requestContext, type RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
 
 /** One resource or resource template of the catalog: a file under app/mcp/resources/ exports one of these. */
@@ -40,11 +40,11 @@ export function resourceNotFound(uri: URL): ProtocolError {
 
 const isTemplate = (uri: string) => /\{[^}]+\}/.test(uri)
 
-/** Registers a resource on a session's server; unexpected failures reach the client without internals. */
-export function registerResource(server: McpServer, resource: ResourceDefinition, contextFor: ContextFactory) {
+/** Registers a resource on the server that holds a catalog; unexpected failures reach the client without internals. */
+export function registerResource(server: McpServer, resource: ResourceDefinition) {
   const { name, title, description, mimeType } = resource
   const read = async (uri: URL, variables: Variables, ctx: ServerContext) => {
-    const context = contextFor(ctx, name)
+    const context = requestContext(ctx, name)
     try {
       return await resource.read(uri, variables, context)
     } catch (error) {
@@ -61,7 +61,7 @@ export function registerResource(server: McpServer, resource: ResourceDefinition
   }
   const list = resource.list
   const template = new ResourceTemplate(resource.uri, {
-    list: list && (async (ctx) => ({ resources: await list(contextFor(ctx, name)) })),
+    list: list && (async (ctx) => ({ resources: await list(requestContext(ctx, name)) })),
   })
   server.registerResource(name, template, metadata, read)
 }

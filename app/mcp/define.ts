@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
-import type { ContextFactory, RequestContext } from './context.js'
+import { requestContext, type RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
 
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
@@ -44,16 +44,16 @@ export function objectSchema(shape: z.ZodRawShape): z.ZodObject {
 }
 
 /**
- * Registers a tool on a session's server, wrapped so that every call writes one audit line (never the
- * arguments, which may hold secrets), counts in the metrics, and turns an unexpected exception into a
+ * Registers a tool on the server that holds a catalog, wrapped so that every call writes one audit line (never
+ * the arguments, which may hold secrets), counts in the metrics, and turns an unexpected exception into a
  * clean `isError` result instead of a stack trace.
  */
-export function registerTool(server: McpServer, tool: ToolDefinition, contextFor: ContextFactory) {
+export function registerTool(server: McpServer, tool: ToolDefinition) {
   const { title, description, annotations } = tool
   const inputSchema = objectSchema(tool.inputSchema)
   const outputSchema = tool.outputSchema && objectSchema(tool.outputSchema)
   server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, ctx) => {
-    const context = contextFor(ctx, tool.name)
+    const context = requestContext(ctx, tool.name)
     const { metrics } = context.services
     const started = performance.now()
     let outcome = 'ok'

@@ -1,7 +1,6 @@
-import { McpServer } from '@modelcontextprotocol/server'
+import { McpServer, type AuthInfo, type Transport } from '@modelcontextprotocol/server'
 import { prompts, resources, tools } from './catalog.js'
-import { clientLogFor } from './client-log.js'
-import type { ContextFactory, SessionContext } from './context.js'
+import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
 import { registerResource } from './define-resource.js'
 import { registerTool } from './define.js'
@@ -9,25 +8,75 @@ import { registerTool } from './define.js'
 export const SERVER_INFO = { name: 'mcp-fargate-server', version: '0.1.0' }
 
 /**
- * One MCP server per session, never shared: it carries the session's principal and its own state. The SDK's
- * default JSON Schema validator (Ajv, used only to check elicitation answers) builds its engines on first
- * use, so an idle session does not pay for one (server dist ajvProvider: "lazily, on the first getValidator
- * call needing each").
+ * What the catalog's registration gives a server (`listChanged: true` is what registering declares), written
+ * out so that a server can answer from a catalog registered elsewhere. The SDK's default JSON Schema
+ * validator (Ajv, used only to check elicitation answers) builds its engines on first use, so an idle
+ * session does not pay for one (server dist ajvProvider: "lazily, on the first getValidator call needing each").
  */
-export function createMcpServer(session: SessionContext): McpServer {
-  const server = new McpServer(SERVER_INFO, { capabilities: { logging: {} } })
-  const contextFor: ContextFactory = (ctx, handlerName) => ({
-    ...session,
-    server,
-    ctx,
-    clientLog: clientLogFor(ctx, handlerName, session.log),
-  })
-  // A key's allow-list (`name:secret:tools=a|b`) decides which tools its sessions can list and call.
-  const allowed = session.principal.allowedTools
-  for (const tool of tools) {
-    if (!allowed || allowed.has(tool.name)) registerTool(server, tool, contextFor)
+const CAPABILITIES = { logging: {}, tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } }
+
+/**
+ * Where SDK 2.4.0's `McpServer` keeps what was registered on it. Its constructor installs the list, call,
+ * read and get handlers when the capabilities declare tools, resources and prompts, and those handlers look
+ * these fields up on every request (server dist mcp-oHn3ureC.mjs, `class McpServer`: the fields, the
+ * constructor, `setToolRequestHandlers`, `setResourceRequestHandlers`, `setPromptRequestHandlers`).
+ */
+interface Registrations {
+  _registeredTools: object
+  _registeredResources: object
+  _registeredResourceTemplates: object
+  _registeredPrompts: object
+}
+const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts'] as const
+
+/** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
+const catalogs = new Map<string, Registrations>()
+
+function catalogFor(allowedTools: ReadonlySet<string> | undefined): Registrations {
+  const key = allowedTools ? [...allowedTools].sort().join('|') : '*'
+  let catalog = catalogs.get(key)
+  if (!catalog) {
+    const holder = new McpServer(SERVER_INFO, { capabilities: CAPABILITIES })
+    for (const tool of tools) if (!allowedTools || allowedTools.has(tool.name)) registerTool(holder, tool)
+    for (const resource of resources) registerResource(holder, resource)
+    for (const prompt of prompts) registerPrompt(holder, prompt)
+    catalogs.set(key, (catalog = holder as unknown as Registrations))
   }
-  for (const resource of resources) registerResource(server, resource, contextFor)
-  for (const prompt of prompts) registerPrompt(server, prompt)
-  return server
+  return catalog
+}
+
+/**
+ * One MCP server per session, carrying the session's own protocol state (client capabilities, log level,
+ * requests in flight). The catalog is not the session's: every session of the same allow-list answers from
+ * one registration of it, whose handlers learn the session from each request (`requestContext`). Registering
+ * the catalog per session cost 14.6 KB of heap per idle session (7 tools of ≈ 1.5 KB, each with its own
+ * closures); a session's server is ≈ 7 KB now. The shared registrations are never changed after start-up
+ * (no tool is enabled, disabled or removed at run time), so sharing them cannot leak one session into another.
+ */
+class SessionServer extends McpServer {
+  private readonly authInfo: AuthInfo
+
+  constructor(session: SessionContext) {
+    super(SERVER_INFO, { capabilities: CAPABILITIES })
+    const catalog = catalogFor(session.principal.allowedTools)
+    const own = this as unknown as Registrations
+    for (const field of REGISTRATIONS) {
+      // A renamed field in a future SDK would leave the session with an empty catalog: refuse to start instead.
+      if (!(field in own)) throw new Error(`@modelcontextprotocol/server no longer keeps registrations in ${field}`)
+      own[field] = catalog[field]
+    }
+    this.authInfo = sessionAuthInfo({ ...session, server: this })
+  }
+
+  /** Every message the transport delivers carries the session (as `authInfo`) to the handlers. */
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport)
+    const receive = transport.onmessage
+    const withSession = { authInfo: this.authInfo }
+    transport.onmessage = (message, extra) => receive?.(message, extra ? { ...extra, ...withSession } : withSession)
+  }
+}
+
+export function createMcpServer(session: SessionContext): McpServer {
+  return new SessionServer(session)
 }

@@ -72,6 +72,18 @@ for (const transport of TRANSPORTS) {
 
     const alice = await connect(t, server.url, ALICE, transport)
     t.equal((await alice.listTools()).tools.length, ALL_TOOLS.length, 'a key without an allow-list sees every tool')
+
+    // Sessions of one allow-list answer from one registration of the catalog (app/mcp/server.ts): each call
+    // must still run as its own session, whichever sessions are open beside it.
+    const carolAgain = await connect(t, server.url, CAROL, transport)
+    const whoami = async (client: typeof carol) => (await client.callTool({ name: 'whoami', arguments: {} })).structuredContent as { principal: string; sessionId: string }
+    const [first, second, third] = await Promise.all([whoami(carol), whoami(carolAgain), whoami(alice)])
+    t.match(first, { principal: 'carol' })
+    t.match(second, { principal: 'carol' })
+    t.match(third, { principal: 'alice' })
+    t.not(first.sessionId, second.sessionId, 'two sessions of one key each answer as themselves')
+    t.not(first.sessionId, third.sessionId)
+    t.same((await carolAgain.listTools()).tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
   })
 
   t.test(`audit over ${transport}: one line per call with principal, session, tool, outcome and no arguments`, async (t) => {

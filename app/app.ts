@@ -11,6 +11,7 @@ import { createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
 import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
+import type { ServerFactory } from './sessions/registry.js'
 import sseRoutes, { sseSessionRoutes } from './transports/sse.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
 
@@ -39,14 +40,10 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
     profiles: profileStore(app.redis, config.maxProfilesPerKey),
     audit: app.log.child({}, { level: 'info' }),
   }
-  await app.register(sessions, {
-    config,
-    createServer: (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services }),
-    secret,
-    owner,
-  })
+  const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services })
+  await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit } })
 })

@@ -54,11 +54,12 @@ async function main() {
       process.exit(1)
     }
     stopping = true
-    // Readiness turns 503 at once so the load balancer stops sending new sessions; open ones keep working.
+    // Readiness turns 503 at once so the load balancer stops sending new sessions; open ones keep working, and
+    // MCP 2026-07-28 requests in flight finish (new ones get 503).
     app.sessions.startDraining()
-    app.log.info({ signal, drainMs: config.drainMs, sessions: app.sessions.size }, 'draining')
+    app.log.info({ signal, drainMs: config.drainMs, sessions: app.sessions.size, modernRequests: app.modernRequests.size }, 'draining')
     const deadline = Date.now() + config.drainMs
-    while (app.sessions.size > 0 && Date.now() < deadline) await sleep(100)
+    while (app.sessions.size + app.modernRequests.size > 0 && Date.now() < deadline) await sleep(100)
     // Closing ends every stream cleanly; a connection that still lingers after that must not hold the exit
     // past ECS's stopTimeout.
     setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()

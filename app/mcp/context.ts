@@ -19,10 +19,11 @@ export interface Services {
   audit: FastifyBaseLogger
 }
 
-/** Who a session belongs to; built once per session. */
+/** Who a session belongs to; built once per session, or per request on MCP 2026-07-28 (which has no sessions). */
 export interface SessionContext {
   principal: ApiKey
-  sessionId: string
+  /** Absent on MCP 2026-07-28 requests. */
+  sessionId: string | undefined
   /** The server's own log (pino); the client never sees it. */
   log: FastifyBaseLogger
   services: Services

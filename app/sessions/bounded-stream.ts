@@ -94,7 +94,7 @@ export class BoundedStream {
   }
 
   /** Writes one message; false when the stream is gone (or was just ended for overflowing). */
-  write(text: string | Buffer): boolean {
+  write(text: string | Uint8Array): boolean {
     if (!this.open) return false
     const chunk = typeof text === 'string' ? Buffer.from(text) : text
     const fits = this.response.write(chunk)

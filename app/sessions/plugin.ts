@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { ModernRequests } from './modern-requests.js'
 import { type AppTransport, type ServerFactory, SessionRegistry } from './registry.js'
 import { Relay } from './relay.js'
 import { SessionIds } from './session-id.js'
@@ -8,6 +9,8 @@ import { SessionIds } from './session-id.js'
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionRegistry<AppTransport>
+    /** MCP 2026-07-28 requests in flight: they hold no session, and drain and caps cover them too. */
+    modernRequests: ModernRequests
     sessionIds: SessionIds
     /** Forwards requests for other tasks' sessions; absent where relaying is off (and on the peer port). */
     relay: Relay | undefined
@@ -30,6 +33,7 @@ export default fp(async function sessions(app: FastifyInstance, { config, create
   app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs) : undefined)
   const registry = new SessionRegistry<AppTransport>(config, createServer, app.metrics, app.log)
   app.decorate('sessions', registry)
+  app.decorate('modernRequests', new ModernRequests(config, app.metrics, () => registry.draining))
   app.readinessChecks.push(() => (registry.draining ? 'draining' : undefined))
   app.readinessChecks.push(() => (registry.size >= config.maxSessions ? 'session cap reached' : undefined))
   app.addHook('preClose', () => registry.stop())

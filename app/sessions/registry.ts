@@ -62,8 +62,11 @@ export type OpenSession<B extends TransportBinding> = B & {
   protocolVersion?: string
 }
 
-/** Builds a session's MCP server; the app wires the catalog in, so session mechanics never import it. */
-export type ServerFactory = (principal: ApiKey, sessionId: string, log: FastifyBaseLogger) => McpServer
+/**
+ * Builds the MCP server of a session, or of one MCP 2026-07-28 request (no session id); the app wires the
+ * catalog in, so session mechanics never import it.
+ */
+export type ServerFactory = (principal: ApiKey, sessionId: string | undefined, log: FastifyBaseLogger) => McpServer
 const RETRY_AFTER_FULL_SECONDS = 30
 const RETRY_AFTER_IN_FLIGHT_SECONDS = 1
 

@@ -13,6 +13,9 @@ export const EVENT_STREAM_HEADERS = {
  */
 export const LONG_STREAM_HEADERS = { ...EVENT_STREAM_HEADERS, connection: 'close' }
 
+/** An event-stream comment: keeps a silent stream alive through the balancer's idle timeout. */
+export const KEEPALIVE = ': keepalive\n\n'
+
 /** One JSON-RPC message as a server-sent event. */
 export function messageEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`

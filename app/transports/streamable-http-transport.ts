@@ -1,9 +1,7 @@
 import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
-import { EVENT_STREAM_HEADERS, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+import { EVENT_STREAM_HEADERS, KEEPALIVE, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
 import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
-
-const KEEPALIVE = ': keepalive\n\n'
 
 /**
  * The answer to one POST that carried requests. It stays undecided until something is to be said: when

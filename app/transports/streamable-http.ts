@@ -6,6 +6,7 @@ import { hijack } from '../http/hijack.js'
 import { isRequest } from '../sessions/message-kinds.js'
 import type { StreamableHttpSession } from './bindings.js'
 import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
+import { isModernRequest, modernHttp, type ModernHttpOptions } from './modern-http.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { StreamableHttpTransport } from './streamable-http-transport.js'
 
@@ -29,10 +30,28 @@ function requireSupportedVersion(request: FastifyRequest): void {
 }
 
 /**
- * Streamable HTTP (2025-11-25, down to 2025-03-26) on `/mcp`, sessions named by `Mcp-Session-Id`. One route
- * serves both an initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
+ * A GET or DELETE without a session id names no 2025 session, and MCP 2026-07-28 has neither: 405, as the
+ * 2026-07-28 spec has a server answer them (basic/transports/streamable-http, "Earlier Streamable HTTP
+ * Revisions": "HTTP GET or DELETE to the MCP endpoint: respond with 405 Method Not Allowed"); the 2025 spec
+ * allows 405 for a GET stream a server does not offer (2025-11-25 basic/transports, "Listening for Messages").
  */
-export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true }: { opensSessions?: boolean } = {}) {
+const noSessionMethod = (method: string) => new HttpError(405, `Method Not Allowed: ${method} /mcp needs an Mcp-Session-Id (MCP 2026-07-28 has no sessions)`, RpcCode.server, { allow: 'POST' })
+
+export interface StreamableHttpOptions {
+  /** False on the peer port: relayed requests belong to sessions and never open one. */
+  opensSessions?: boolean
+  /** Serves MCP 2026-07-28 requests beside the 2025 sessions; absent on the peer port, which only relays sessions. */
+  modern?: ModernHttpOptions
+}
+
+/**
+ * Streamable HTTP on `/mcp`: MCP 2026-07-28 requests (no session, modern-http.ts) and 2025 sessions (2025-11-25
+ * down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `isModernRequest`. One route serves both an
+ * initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
+ */
+export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true, modern }: StreamableHttpOptions = {}) {
+  const serveModern = modern && modernHttp(app, modern)
+
   /** POSTed messages: 202 when none is a request, else answered on this response (JSON or events, see PostAnswer). */
   function post(session: StreamableHttpSession, request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
     const requestIds = app.sessions.admitRequests(session, messages)
@@ -49,7 +68,9 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   /** The session a request names, when this task holds it; otherwise the request is relayed or answered 404. */
   async function sessionOf(request: FastifyRequest, reply: FastifyReply): Promise<StreamableHttpSession | undefined> {
     const id = request.headers['mcp-session-id']
-    if (typeof id !== 'string' || id === '') throw invalidRequest('Bad Request: Mcp-Session-Id header is required')
+    if (typeof id !== 'string' || id === '') {
+      throw request.method === 'POST' ? invalidRequest('Bad Request: Mcp-Session-Id header is required') : noSessionMethod(request.method)
+    }
     const session = app.sessions.find(id, request.principal, 'streamable-http', request.log)
     if (session) app.sessions.touch(session)
     else await relayOrNotFound(app, request, reply, id)
@@ -73,6 +94,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   }
 
   app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
+    if (serveModern && isModernRequest(request)) return serveModern(request, reply)
     const messages = parseMessages(request.body)
     if (request.headers['mcp-session-id'] === undefined) {
       if (!messages.some(isInitialize)) {

@@ -1,0 +1,232 @@
+import t from 'tap'
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { ALICE, KEYS, connect, resultJson, startServer, type TestServer } from '../helpers/server.js'
+import { bearer, expectError, postJson, request, stillServes, type Tap } from '../helpers/http.js'
+import { eventually } from '../helpers/processes.js'
+
+const MODERN = '2026-07-28'
+const CAROL = 'carol-secret-0123456789ab'
+const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
+
+interface Exchange {
+  method: string
+  requestHeaders: Headers
+  status: number
+  responseHeaders: Headers
+}
+
+/** A fetch that records every exchange, so tests assert on what crossed the wire rather than on the client's view. */
+function recordingFetch(exchanges: Exchange[]): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    exchanges.push({ method: init?.method ?? 'GET', requestHeaders: new Headers(init?.headers), status: response.status, responseHeaders: response.headers })
+    return response
+  }
+}
+
+type Negotiation = 'auto' | { pin: string }
+
+/** A v2 SDK client negotiating the protocol era, its exchanges recorded. */
+async function modernClient(t: Tap, server: TestServer, mode: Negotiation, key = ALICE, exchanges: Exchange[] = []) {
+  const client = new Client({ name: 'modern-test', version: '1.0.0' }, { capabilities: {}, versionNegotiation: { mode } })
+  const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+    requestInit: { headers: bearer(key) },
+    fetch: recordingFetch(exchanges),
+  })
+  await client.connect(transport)
+  t.teardown(() => client.close())
+  return client
+}
+
+/** The 2026-07-28 envelope every modern request carries in `params._meta`. */
+const envelope = (version = MODERN) => ({
+  'io.modelcontextprotocol/protocolVersion': version,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'raw-test', version: '1.0.0' },
+})
+
+const modernHeaders = (method: string, extra: Record<string, string> = {}) => ({ ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': method, ...extra })
+
+function rawCall(server: TestServer, params: Record<string, unknown>, headers: Record<string, string>, id = 7) {
+  return postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id, method: 'tools/call', params: { ...params, _meta: envelope() } }, headers)
+}
+
+/** Nothing of a modern request stays behind: no session opened, nothing counted in flight. */
+async function nothingHeld(t: Tap, server: TestServer) {
+  t.ok(await eventually(() => server.app.modernRequests.size === 0), 'no modern request left in flight')
+  t.equal(server.app.sessions.size, 0, 'no session was opened')
+}
+
+for (const mode of ['auto', { pin: MODERN }] as Negotiation[]) {
+  const name = mode === 'auto' ? 'auto' : 'pinned'
+  t.test(`v2 client, ${name}: served statelessly on MCP ${MODERN}, every POST self-describing, no session on the wire`, async (t) => {
+    const server = await startServer(t, ENV)
+    const exchanges: Exchange[] = []
+    const client = await modernClient(t, server, mode, ALICE, exchanges)
+    t.equal(client.getProtocolEra(), 'modern')
+    t.equal(client.getNegotiatedProtocolVersion(), MODERN)
+
+    const { tools } = await client.listTools()
+    t.equal(tools.length, 7, 'every tool is listed')
+    t.same((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).structuredContent, { sum: 5 })
+    const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
+    t.same(identity, { principal: 'alice' }, 'the principal, and no session id: there is none')
+    const progress: number[] = []
+    const done = await client.callTool({ name: 'long_task', arguments: { steps: 3, stepMs: 20 } }, { onprogress: (p) => progress.push(p.progress) })
+    t.same(progress, [1, 2, 3], 'progress arrives on the call’s own answer')
+    t.notOk(done.isError)
+
+    const posts = exchanges.filter((exchange) => exchange.method === 'POST')
+    t.ok(posts.length >= 5, 'the probe and every call were POSTs')
+    for (const post of posts) {
+      t.equal(post.status, 200)
+      t.equal(post.requestHeaders.get('mcp-protocol-version'), MODERN, 'MCP-Protocol-Version on every POST')
+      t.ok(post.requestHeaders.get('mcp-method'), 'Mcp-Method on every POST')
+      t.equal(post.requestHeaders.get('mcp-session-id'), null, 'the client sends no session id')
+      t.equal(post.responseHeaders.get('mcp-session-id'), null, 'the server mints none')
+    }
+    t.ok(posts.some((post) => post.requestHeaders.get('mcp-method') === 'server/discover'), 'the client discovered the server')
+    t.ok(posts.some((post) => post.requestHeaders.get('mcp-name') === 'add'), 'Mcp-Name names the tool called')
+    await nothingHeld(t, server)
+    const audit = server.logs.records().filter((record) => record.event === 'modern_request')
+    t.ok(audit.length >= 5, 'one audit line per modern POST')
+    t.match(audit.find((record) => record.method === 'tools/call'), { principal: 'alice', status: 200, outcome: 'ok', durationMs: Number })
+  })
+}
+
+t.test('v2 client by default still opens a 2025 session on the same URL', async (t) => {
+  const server = await startServer(t, ENV)
+  const client = await connect(t, server.url, ALICE, 'streamable-http')
+  t.equal(client.getProtocolEra(), 'legacy')
+  t.match((client.transport as StreamableHTTPClientTransport).sessionId, /^v1\./)
+  t.equal(server.app.sessions.size, 1)
+})
+
+t.test('a key’s allow-list and identity hold on modern requests', async (t) => {
+  const server = await startServer(t, ENV)
+  const carol = await modernClient(t, server, 'auto', CAROL)
+  t.same((await carol.listTools()).tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
+  t.same(resultJson(await carol.callTool({ name: 'whoami', arguments: {} })), { principal: 'carol' })
+  const refused = await carol.callTool({ name: 'read_file', arguments: { path: 'x' } }).then(
+    () => undefined,
+    (error: Error) => error,
+  )
+  t.match(refused?.message, /Tool read_file not found/)
+})
+
+t.test('raw modern requests: the server itself checks headers, version and method', async (t) => {
+  const server = await startServer(t, ENV)
+  const call = { name: 'add', arguments: { a: 1, b: 2 } }
+
+  const good = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': 'add', 'mcp-session-id': 'v1.stray' }))
+  t.equal(good.status, 200)
+  t.equal(good.headers.get('mcp-session-id'), null, 'a stray session id is ignored, never echoed')
+  t.match(await good.json(), { id: 7, result: { structuredContent: { sum: 3 }, resultType: 'complete' } })
+
+  const noMethod = await rawCall(server, call, { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-name': 'add' })
+  t.equal(noMethod.status, 400, 'missing Mcp-Method: 400')
+  t.match(await noMethod.json(), { id: 7, error: { code: -32020 } })
+
+  const wrongName = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': 'whoami' }))
+  t.equal(wrongName.status, 400, 'Mcp-Name naming another tool: 400')
+  t.match(await wrongName.json(), { error: { code: -32020 } })
+
+  const wrongMethod = await rawCall(server, call, modernHeaders('tools/list'))
+  t.equal(wrongMethod.status, 400, 'Mcp-Method naming another method: 400')
+  t.match(await wrongMethod.json(), { error: { code: -32020 } })
+
+  const future = await postJson(
+    `${server.url}/mcp`,
+    { jsonrpc: '2.0', id: 8, method: 'tools/list', params: { _meta: envelope('2027-01-01') } },
+    modernHeaders('tools/list', { 'mcp-protocol-version': '2027-01-01' }),
+  )
+  t.equal(future.status, 400, 'an unsupported revision: 400')
+  t.match(await future.json(), { id: 8, error: { code: -32022, data: { supported: [MODERN] } } })
+
+  const ping = await postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id: 9, method: 'ping', params: { _meta: envelope() } }, modernHeaders('ping'))
+  t.equal(ping.status, 404, 'a method 2026-07-28 does not have: 404')
+  t.match(await ping.json(), { id: 9, error: { code: -32601 } })
+
+  const headerOnly = await postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id: 10, method: 'tools/list' }, modernHeaders('tools/list'))
+  t.equal(headerOnly.status, 400, 'a modern header without the envelope: 400')
+  t.match(await headerOnly.json(), { id: 10, error: { code: -32602 } })
+
+  await nothingHeld(t, server)
+  await stillServes(t, server)
+})
+
+t.test('modern requests are guarded like sessions: key, Origin, GET and DELETE without a session', async (t) => {
+  const server = await startServer(t, ENV)
+  const body = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope() } }
+  const { authorization: _, ...noKey } = modernHeaders('tools/list')
+  await expectError(t, await postJson(`${server.url}/mcp`, body, noKey), 401)
+  await expectError(t, await postJson(`${server.url}/mcp`, body, modernHeaders('tools/list', { origin: 'https://evil.example' })), 403)
+  for (const method of ['GET', 'DELETE']) {
+    const response = await request(`${server.url}/mcp`, { method, headers: { ...bearer(ALICE), accept: 'text/event-stream' } })
+    const error = await expectError(t, response, 405)
+    t.equal(response.headers.get('allow'), 'POST')
+    t.match(error.error.message, /needs an Mcp-Session-Id/)
+  }
+  const refused = new Client({ name: 'no-key', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } })
+  const error = await refused.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`))).then(
+    () => undefined,
+    (rejection: Error) => rejection,
+  )
+  t.ok(error, 'an auto client without a key is refused, not fallen back to a session')
+  t.equal(server.app.sessions.size, 0)
+  await nothingHeld(t, server)
+})
+
+t.test('a silent modern call gets heartbeats, then its answer as an event', async (t) => {
+  const server = await startServer(t, { ...ENV, MCP_HEARTBEAT_MS: '150' })
+  const response = await rawCall(server, { name: 'long_task', arguments: { steps: 2, stepMs: 250 } }, modernHeaders('tools/call', { 'mcp-name': 'long_task' }))
+  t.equal(response.status, 200)
+  t.equal(response.headers.get('content-type'), 'text/event-stream')
+  const text = await response.text()
+  t.match(text, /^: keepalive\n\n/, 'the first bytes are a heartbeat')
+  const data = text.split('\n').find((line) => line.startsWith('data: '))
+  t.match(JSON.parse(data!.slice('data: '.length)), { id: 7, result: { content: [{ text: 'Finished all 2 steps' }] } })
+  await nothingHeld(t, server)
+})
+
+t.test('a quick modern call is one JSON body', async (t) => {
+  const server = await startServer(t, { ...ENV, MCP_HEARTBEAT_MS: '5000' })
+  const response = await rawCall(server, { name: 'whoami', arguments: {} }, modernHeaders('tools/call', { 'mcp-name': 'whoami' }))
+  t.match(response.headers.get('content-type'), /^application\/json/)
+  t.match(await response.json(), { result: { structuredContent: { principal: 'alice' } } })
+})
+
+t.test('caps: modern requests in flight per key (429) and during drain (503); the ones in flight finish', async (t) => {
+  const server = await startServer(t, { ...ENV, MCP_MAX_MODERN_IN_FLIGHT_PER_KEY: '1' })
+  const slow = rawCall(server, { name: 'long_task', arguments: { steps: 1, stepMs: 400 } }, modernHeaders('tools/call', { 'mcp-name': 'long_task' }), 1)
+  t.ok(await eventually(() => server.app.modernRequests.size === 1), 'the slow call is in flight')
+  const over = await rawCall(server, { name: 'add', arguments: { a: 1, b: 1 } }, modernHeaders('tools/call', { 'mcp-name': 'add' }), 2)
+  const body = await expectError(t, over, 429)
+  t.match(body.error.message, /requests in flight for this key \(at most 1\)/)
+  t.equal(over.headers.get('retry-after'), '1')
+
+  server.app.sessions.startDraining()
+  const refused = await postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: envelope() } }, modernHeaders('tools/list', { authorization: `Bearer ${CAROL}` }))
+  await expectError(t, refused, 503)
+  const finished = await slow
+  t.equal(finished.status, 200, 'the call in flight finished during the drain')
+  t.match(await finished.text(), /Finished all 1 steps/)
+  await nothingHeld(t, server)
+})
+
+t.test('a client that closes a modern call cancels it', async (t) => {
+  const server = await startServer(t, ENV)
+  const response = await postJson(
+    `${server.url}/mcp`,
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 50, stepMs: 100 }, _meta: { ...envelope(), progressToken: 1 } } },
+    modernHeaders('tools/call', { 'mcp-name': 'long_task' }),
+  )
+  const reader = response.body!.getReader()
+  await reader.read()
+  void reader.cancel()
+  t.ok(await eventually(() => server.logs.records().some((record) => record.event === 'long_task_ended' && record.cancelled === true)), 'the tool saw the cancellation')
+  const ended = server.logs.records().find((record) => record.event === 'long_task_ended')
+  t.ok((ended?.completedSteps as number) < 50, 'it stopped early')
+  await nothingHeld(t, server)
+  t.match(server.logs.records().find((record) => record.event === 'modern_request'), { outcome: 'cancelled' })
+})

@@ -235,7 +235,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   }
   out.push('', '## A client that never reads (our server, on the task heap)', '')
   out.push(
-    `One client pushes 1 MiB read_file answers into streams it never reads for ${p.callMs} ms (legacy SSE: 16 in flight per session, reconnecting whenever its stream is ended; Streamable HTTP: 4 lanes of 8-call batches on unread sockets beside an unread GET stream); RSS growth is the server's peak against before. test/transports/slow-consumer.test.ts asserts the same push stays under 96 MiB.`,
+    `One client pushes 1 MiB read_file answers into streams it never reads for ${p.callMs} ms (legacy SSE: 16 in flight per session, reconnecting whenever its stream is ended; Streamable HTTP: 4 lanes of 8-call batches on unread sockets beside an unread GET stream); RSS growth is the server's peak against before. test/transports/slow-consumer.test.ts asserts the same push stays under 128 MiB.`,
     '',
     '| transport | rep | answers of 1 MiB taken | streams ended (SSE) / batches refused 429 (HTTP) | RSS before MiB | peak MiB | growth MiB |',
     '|---|---:|---:|---:|---:|---:|---:|',

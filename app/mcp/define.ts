@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks'
-import type { CallToolResult, McpServer, ToolAnnotations } from '@modelcontextprotocol/server'
+import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type McpServer, type ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { requestContext, type RequestContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
+import { roundOf } from '../sessions/message-kinds.js'
 
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -14,7 +15,11 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   /** When given, the result's `structuredContent` is checked against it and clients can rely on its shape. */
   outputSchema?: z.ZodRawShape
   annotations?: ToolAnnotations
-  run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<CallToolResult>
+  /**
+   * The result, or an `inputRequired(...)` asking the client for input first (sampling, elicitation, roots):
+   * the tool is called again with the answers in `ctx.mcpReq.inputResponses`, on every protocol era.
+   */
+  run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<CallToolResult | InputRequiredResult>
 }
 
 export function defineTool<Shape extends z.ZodRawShape>(definition: ToolDefinition<Shape>): ToolDefinition<Shape> {
@@ -44,9 +49,9 @@ export function objectSchema(shape: z.ZodRawShape): z.ZodObject {
 }
 
 /**
- * Registers a tool on the server that holds a catalog, wrapped so that every call writes one audit line (never
- * the arguments, which may hold secrets), counts in the metrics, and turns an unexpected exception into a
- * clean `isError` result instead of a stack trace.
+ * Registers a tool on the server that holds a catalog, wrapped so that every round of a call writes one
+ * audit line (never the arguments, which may hold secrets), counts in the metrics, and turns an unexpected
+ * exception into a clean `isError` result instead of a stack trace.
  */
 export function registerTool(server: McpServer, tool: ToolDefinition) {
   const { title, description, annotations } = tool
@@ -59,7 +64,8 @@ export function registerTool(server: McpServer, tool: ToolDefinition) {
     let outcome = 'ok'
     try {
       const result = await tool.run(args as never, context)
-      if (result.isError) outcome = ctx.mcpReq.signal.aborted ? 'cancelled' : 'error'
+      if (isInputRequiredResult(result)) outcome = 'input_required'
+      else if (result.isError) outcome = ctx.mcpReq.signal.aborted ? 'cancelled' : 'error'
       return result
     } catch (error) {
       if (error instanceof SharedStateUnavailable) {
@@ -74,7 +80,15 @@ export function registerTool(server: McpServer, tool: ToolDefinition) {
       metrics.toolCalls.inc({ tool: tool.name, outcome })
       metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
       context.services.audit.info(
-        { event: 'tool_call', principal: context.principal.name, session: context.sessionId, tool: tool.name, durationMs: Math.round(seconds * 1000), outcome },
+        {
+          event: 'tool_call',
+          principal: context.principal.name,
+          session: context.sessionId,
+          tool: tool.name,
+          round: roundOf(ctx.mcpReq.inputResponses),
+          durationMs: Math.round(seconds * 1000),
+          outcome,
+        },
         'tool call',
       )
     }

@@ -21,3 +21,10 @@ export function cancelledRequest(message: JSONRPCMessage): RequestId | undefined
   const requestId = 'method' in message && message.method === 'notifications/cancelled' ? message.params?.requestId : undefined
   return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined
 }
+
+/**
+ * Which round of a call a request is (MCP 2026-07-28 multi-round-trip, or the SDK's shim on 2025 sessions): 1,
+ * or 2 for the call made again with the input it asked for (`inputResponses`). Our tools ask for input at
+ * most once; a tool that asked more than once would count its rounds in its `requestState`.
+ */
+export const roundOf = (inputResponses: unknown): number => (inputResponses === undefined ? 1 : 2)

@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION_META_KEY, classifyInboundRequest, createMcpHandler } f
 import { hijack } from '../http/hijack.js'
 import type { ApiKey } from '../keys.js'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
+import { roundOf } from '../sessions/message-kinds.js'
 import type { ServerFactory } from '../sessions/registry.js'
 import { EVENT_STREAM_HEADERS, KEEPALIVE } from './event-stream.js'
 
@@ -68,10 +69,16 @@ const METRIC_METHODS = new Set([
   'subscriptions/listen',
 ])
 
-/** The method a request names (a batch is refused by the SDK before any work), cut short for the log. */
-function methodOf(body: unknown): string {
-  const method = (body as { method?: unknown } | null)?.method
-  return typeof method === 'string' ? method.slice(0, 100) : 'none'
+/** What the audit line says of a request: its method and the tool, prompt or resource it names, cut short. */
+function describe(body: unknown) {
+  const { method, params } = (body ?? {}) as { method?: unknown; params?: { name?: unknown; uri?: unknown; inputResponses?: unknown } }
+  const name = params?.name ?? params?.uri
+  return {
+    method: typeof method === 'string' ? method.slice(0, 100) : 'none',
+    name: typeof name === 'string' ? name.slice(0, 200) : undefined,
+    // An input-required retry is a POST of its own (MRTR): the audit line says which round it is.
+    round: roundOf(params?.inputResponses),
+  }
 }
 
 /** Who a modern request's server is built for: the request's principal and log, found by its web Request. */
@@ -124,11 +131,11 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     })
     const response = await handler.fetch(webRequest, { parsedBody: request.body })
     const completed = await answer.deliver(response)
-    const method = methodOf(request.body)
+    const described = describe(request.body)
     const outcome = !completed ? 'cancelled' : response.status >= 500 ? 'error' : response.status >= 400 ? 'rejected' : 'ok'
-    app.metrics.modernRequests.inc({ method: METRIC_METHODS.has(method) ? method : 'other', outcome })
+    app.metrics.modernRequests.inc({ method: METRIC_METHODS.has(described.method) ? described.method : 'other', outcome })
     audit.info(
-      { event: 'modern_request', principal: request.principal.name, method, status: response.status, outcome, durationMs: Math.round(performance.now() - started) },
+      { event: 'modern_request', principal: request.principal.name, ...described, status: response.status, outcome, durationMs: Math.round(performance.now() - started) },
       'modern request',
     )
   }

@@ -169,3 +169,48 @@ export async function pushStreamableHttp(pusher: Pusher, headers: Record<string,
   await Promise.all(Array.from({ length: lanes }, (_, index) => lane(index)))
   return answers
 }
+
+/** The 2026-07-28 envelope a modern request carries, for a client declaring no capabilities. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'never-reading', version: '1.0.0' },
+}
+
+export interface ModernPush {
+  answered: number
+  refused: number
+  cut: number
+}
+
+/**
+ * MCP 2026-07-28: `lanes` clients post read_file calls with the per-request envelope (no session), each on a
+ * socket never read, until the deadline; a refused request (429 over the key's requests in flight) waits 20 ms.
+ */
+export async function pushModern(pusher: Pusher, lanes: number): Promise<ModernPush> {
+  const answers = { answered: 0, refused: 0, cut: 0 }
+  const headers = {
+    authorization: `Bearer ${pusher.key}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': 'tools/call',
+    'mcp-name': 'read_file',
+  }
+  let id = 0
+  const lane = async () => {
+    while (Date.now() < pusher.deadline) {
+      const call = readFileCall(++id)
+      const body = JSON.stringify({ ...call, params: { ...call.params, _meta: MODERN_META } })
+      const { received } = await neverReading(pusher.port, rawHead('POST', headers, body), body, /^HTTP\/1\.1 \d{3}[\s\S]*\r\n\r\n/, pusher.keep)
+      if (/^HTTP\/1\.1 429/.test(received)) {
+        answers.refused++
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      } else if (/^HTTP\/1\.1 200/.test(received)) answers.answered++
+      else if (received === '') answers.cut++
+      else throw new Error(`unexpected answer ${received.slice(0, 60)}`)
+    }
+  }
+  await Promise.all(Array.from({ length: lanes }, lane))
+  return answers
+}

@@ -116,7 +116,8 @@ export async function startTask(t: Teardown, env: Record<string, string> = {}, p
     ...env,
   })
   await waitForPort(port)
-  await waitForPort(peerPort)
+  // MCP_PEER_PORT=0 turns relaying off: no peer listener to wait for.
+  if (env.MCP_PEER_PORT !== '0') await waitForPort(peerPort)
   return { child, port, peerPort, url: `http://127.0.0.1:${port}` }
 }
 

@@ -29,6 +29,8 @@ for (const transport of TRANSPORTS) {
     t.ok(prompt.includes(TEXT) && prompt.includes('at most 10 words'), 'the request carries the text')
     const words = prompt.split(/\s+/).length
     t.equal(resultText(result), `a summary of a ${words}-word prompt`, 'the tool answers with what the client returned')
+    const rounds = server.logs.records().filter((record) => record.event === 'tool_call')
+    t.match(rounds, [{ round: 1, outcome: 'input_required' }, { round: 2, outcome: 'ok' }], 'an audit line per round')
   })
 
   t.test(`summarize over ${transport}: a client that declines gets a clean error`, async (t) => {
@@ -39,7 +41,10 @@ for (const transport of TRANSPORTS) {
     })
     const result = await client.callTool({ name: 'summarize', arguments: { text: TEXT } })
     t.equal(result.isError, true)
-    t.match(resultText(result), /did not complete the request.*the user declined/)
+    // The SDK's shim asks the client and reports its refusal itself (server dist mcp-oHn3ureC.mjs, legacyShimFailure).
+    t.match(resultText(result), /^Fulfilling input required by 'tools\/call' failed: .*the user declined/)
+    const rounds = server.logs.records().filter((record) => record.event === 'tool_call')
+    t.match(rounds, [{ tool: 'summarize', round: 1, outcome: 'input_required' }], 'one audit line: the round that asked')
   })
 
   t.test(`summarize over ${transport}: a client without sampling gets a clean error`, async (t) => {

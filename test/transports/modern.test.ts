@@ -94,6 +94,15 @@ for (const mode of ['auto', { pin: MODERN }] as Negotiation[]) {
   })
 }
 
+t.test('summarize on a modern request: a client without sampling gets a clean isError, not -32021', async (t) => {
+  const server = await startServer(t, ENV)
+  const client = await modernClient(t, server, 'auto')
+  const result = await client.callTool({ name: 'summarize', arguments: { text: 'Some text to summarize, long enough.' } })
+  t.equal(result.isError, true)
+  t.match(result.content, [{ type: 'text', text: /needs a client that supports sampling/ }])
+  await nothingHeld(t, server)
+})
+
 t.test('v2 client by default still opens a 2025 session on the same URL', async (t) => {
   const server = await startServer(t, ENV)
   const client = await connect(t, server.url, ALICE, 'streamable-http')

@@ -1,26 +1,6 @@
 import { z } from 'zod'
-import { ProtocolError, type ServerContext } from '@modelcontextprotocol/server'
+import { inputRequired, inputResponse } from '@modelcontextprotocol/server'
 import { defineTool, toolError } from '../define.js'
-
-/**
- * Asks the client's model for a completion. `ctx.mcpReq.send` ties the request to this tool call: it
- * travels on the call's own stream and is cancelled with the call (`ctx.mcpReq.requestSampling` would not:
- * it sends through `server.createMessage`, unrelated to the call, so over Streamable HTTP it would need the
- * optional standalone GET stream). For a spec method the SDK checks the result against the spec's schema.
- */
-function askClient(ctx: ServerContext, prompt: string, maxTokens: number) {
-  return ctx.mcpReq.send(
-    {
-      method: 'sampling/createMessage',
-      params: {
-        messages: [{ role: 'user', content: { type: 'text', text: prompt } }],
-        systemPrompt: 'You write short, faithful summaries.',
-        maxTokens,
-      },
-    },
-    { signal: ctx.mcpReq.signal },
-  )
-}
 
 export default defineTool({
   name: 'summarize',
@@ -33,21 +13,34 @@ export default defineTool({
     maxWords: z.number().int().min(5).max(500).default(60).describe('Longest summary wanted, in words'),
   },
   annotations: { readOnlyHint: true, openWorldHint: true },
+  /**
+   * Written once for every protocol era. The first round asks for the completion as an input-required
+   * result: on MCP 2026-07-28 the client fulfils it and calls again with the answer (multi-round-trip); on a
+   * 2025 session (Streamable HTTP or legacy SSE) the SDK's shim sends it as a real `sampling/createMessage`
+   * request on the call's own stream and calls this handler again with the answer (server dist
+   * mcp-oHn3ureC.mjs, `LegacyInputRequiredShim`). A client's refusal ends the call there, as an `isError`
+   * result naming the client's reason.
+   */
   async run({ text, maxWords }, { server, ctx, clientLog }) {
+    // Works on every era: on 2026-07-28 the SDK fills the capabilities in from the request's envelope.
     if (!server.server.getClientCapabilities()?.sampling) {
       return toolError('summarize needs a client that supports sampling (the "sampling" capability), and this client did not declare it')
     }
-    await clientLog('info', 'Asking the client for a completion')
-    let result
-    try {
-      result = await askClient(ctx, `Summarize this text in at most ${maxWords} words:\n\n${text}`, maxWords * 4)
-    } catch (error) {
-      // The client's own refusal (say, the user declined) is its message to show; anything else is unexpected.
-      if (error instanceof ProtocolError && !ctx.mcpReq.signal.aborted) return toolError(`The client did not complete the request: ${error.message}`)
-      throw error
+    const answer = inputResponse(ctx.mcpReq.inputResponses, 'summary')
+    if (answer.kind !== 'sampling') {
+      await clientLog('info', 'Asking the client for a completion')
+      return inputRequired({
+        inputRequests: {
+          summary: inputRequired.createMessage({
+            messages: [{ role: 'user', content: { type: 'text', text: `Summarize this text in at most ${maxWords} words:\n\n${text}` } }],
+            systemPrompt: 'You write short, faithful summaries.',
+            maxTokens: maxWords * 4,
+          }),
+        },
+      })
     }
     // The result type allows a list of blocks (sampling with tools); without tools the SDK accepts only one.
-    const content = Array.isArray(result.content) ? result.content[0] : result.content
+    const content = Array.isArray(answer.result.content) ? answer.result.content[0] : answer.result.content
     if (content?.type !== 'text') return toolError(`The client answered with ${content?.type ?? 'no'} content instead of text`)
     return { content: [{ type: 'text', text: content.text }] }
   },

@@ -17,6 +17,21 @@ t.test('403 for an Origin that is not allowed, on every route that takes a key',
   await nothingLeaked(t, server)
 })
 
+t.test('outside production a page on this machine may connect (any port); in production only MCP_ALLOWED_ORIGINS', async (t) => {
+  const development = await startServer(t)
+  for (const origin of ['http://localhost:6274', 'http://127.0.0.1:5173', 'http://localhost']) {
+    const answer = await postJson(`${development.url}/mcp`, INITIALIZE, { ...bearer(ALICE), origin })
+    t.equal(answer.status, 200, `${origin} is served in development`)
+    await answer.arrayBuffer()
+  }
+  for (const origin of ['http://localhost.evil.example', 'http://127.0.0.1.evil.example:80', 'https://evil.example']) {
+    await expectError(t, await postJson(`${development.url}/mcp`, INITIALIZE, { ...bearer(ALICE), origin }), 403)
+  }
+  const production = await startServer(t, { NODE_ENV: 'production' })
+  await expectError(t, await postJson(`${production.url}/mcp`, INITIALIZE, { ...bearer(ALICE), origin: 'http://localhost:6274' }), 403)
+  await stillServes(t, production)
+})
+
 t.test('Origin is checked before the key: a disallowed Origin gets 403 with or without a key', async (t) => {
   const server = await startServer(t)
   await expectError(t, await request(`${server.url}/sse`, { headers: { origin: 'https://evil.example' } }), 403)

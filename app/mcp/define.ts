@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type McpServer, type ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
-import { requestContext, type RequestContext } from './context.js'
+import { requestContext, type RequestContext, type SessionContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
 import { roundOf } from '../sessions/message-kinds.js'
 
@@ -59,7 +59,6 @@ export function registerTool(server: McpServer, tool: ToolDefinition) {
   const outputSchema = tool.outputSchema && objectSchema(tool.outputSchema)
   server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, ctx) => {
     const context = requestContext(ctx, tool.name)
-    const { metrics } = context.services
     const started = performance.now()
     let outcome = 'ok'
     try {
@@ -77,20 +76,17 @@ export function registerTool(server: McpServer, tool: ToolDefinition) {
       return toolError(`Tool ${tool.name} failed unexpectedly`)
     } finally {
       const seconds = (performance.now() - started) / 1000
-      metrics.toolCalls.inc({ tool: tool.name, outcome })
-      metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
-      context.services.audit.info(
-        {
-          event: 'tool_call',
-          principal: context.principal.name,
-          session: context.sessionId,
-          tool: tool.name,
-          round: roundOf(ctx.mcpReq.inputResponses),
-          durationMs: Math.round(seconds * 1000),
-          outcome,
-        },
-        'tool call',
-      )
+      context.services.metrics.toolCallSeconds.observe({ tool: tool.name }, seconds)
+      auditToolCall(context, tool.name, outcome, { round: roundOf(ctx.mcpReq.inputResponses), durationMs: Math.round(seconds * 1000) })
     }
   })
+}
+
+/**
+ * The one audit line of a call's round, counted in the metrics by outcome: written by the wrapper above, and
+ * for a call the SDK refuses before it (`invalid_arguments`: its input does not match the schema).
+ */
+export function auditToolCall(session: SessionContext, tool: string, outcome: string, timing: { round?: number; durationMs: number }): void {
+  session.services.metrics.toolCalls.inc({ tool, outcome })
+  session.services.audit.info({ event: 'tool_call', principal: session.principal.name, session: session.sessionId, tool, ...timing, outcome }, 'tool call')
 }

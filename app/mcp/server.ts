@@ -3,7 +3,7 @@ import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
 import { registerResource } from './define-resource.js'
-import { registerTool } from './define.js'
+import { auditToolCall, registerTool } from './define.js'
 
 export const SERVER_INFO = { name: 'mcp-fargate-server', version: '0.1.0' }
 
@@ -56,7 +56,7 @@ function catalogFor(allowedTools: ReadonlySet<string> | undefined): Registration
 class SessionServer extends McpServer {
   private readonly authInfo: AuthInfo
 
-  constructor(session: SessionContext) {
+  constructor(private readonly session: SessionContext) {
     super(SERVER_INFO, { capabilities: CAPABILITIES })
     const catalog = catalogFor(session.principal.allowedTools)
     const own = this as unknown as Registrations
@@ -68,12 +68,34 @@ class SessionServer extends McpServer {
     this.authInfo = sessionAuthInfo({ ...session, server: this })
   }
 
+  /** A call refused by its input schema: the SDK answers it before any handler runs, so it is audited here. */
+  auditRefusedCall(toolName: string): void {
+    auditToolCall(this.session, toolName, 'invalid_arguments', { durationMs: 0 })
+  }
+
   /** Every message the transport delivers carries the session (as `authInfo`) to the handlers. */
   override async connect(transport: Transport): Promise<void> {
     await super.connect(transport)
     const receive = transport.onmessage
     const withSession = { authInfo: this.authInfo }
     transport.onmessage = (message, extra) => receive?.(message, extra ? { ...extra, ...withSession } : withSession)
+  }
+}
+
+/**
+ * SDK 2.4.0 checks a tool's arguments in `McpServer.validateToolInput` (private) before the tool's handler and
+ * answers a mismatch itself; wrapped once here, on the prototype, so that such a call still writes its audit
+ * line (server dist mcp-oHn3ureC.mjs, `tools/call` handler and `validateToolInput`).
+ */
+type ValidateToolInput = (this: SessionServer, tool: unknown, args: unknown, toolName: string) => Promise<unknown>
+const sdkValidateToolInput = (McpServer.prototype as unknown as { validateToolInput?: ValidateToolInput }).validateToolInput
+if (typeof sdkValidateToolInput !== 'function') throw new Error('@modelcontextprotocol/server no longer checks tool input in validateToolInput')
+;(SessionServer.prototype as unknown as { validateToolInput: ValidateToolInput }).validateToolInput = async function (tool, args, toolName) {
+  try {
+    return await sdkValidateToolInput.call(this, tool, args, toolName)
+  } catch (error) {
+    this.auditRefusedCall(toolName)
+    throw error
   }
 }
 

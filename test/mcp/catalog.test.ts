@@ -95,5 +95,12 @@ for (const transport of TRANSPORTS) {
     t.match(audit[0], { principal: 'alice', tool: 'add', outcome: 'ok', durationMs: Number })
     t.match(audit[0].session, /^v1\./)
     t.notMatch(server.logs.text, /123456789/, 'arguments are not logged')
+
+    const refused = await client.callTool({ name: 'add', arguments: { a: 'not a number 987654321', b: 1 } })
+    t.equal(refused.isError, true, 'a call failing its input schema is refused by the SDK')
+    const lines = server.logs.records().filter((record) => record.event === 'tool_call')
+    t.match(lines[1], { principal: 'alice', tool: 'add', outcome: 'invalid_arguments' }, 'and still writes its audit line')
+    t.equal(lines[1].session, audit[0].session)
+    t.notMatch(server.logs.text, /987654321/, 'without the arguments')
   })
 }

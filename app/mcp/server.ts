@@ -13,7 +13,7 @@ export const SERVER_INFO = { name: 'mcp-fargate-server', version: '0.1.0' }
  * validator (Ajv, used only to check elicitation answers) builds its engines on first use, so an idle
  * session does not pay for one (server dist ajvProvider: "lazily, on the first getValidator call needing each").
  */
-const CAPABILITIES = { logging: {}, tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } }
+const CAPABILITIES = { logging: {}, tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} }
 
 /**
  * Where SDK 2.4.0's `McpServer` keeps what was registered on it. Its constructor installs the list, call,
@@ -26,6 +26,8 @@ interface Registrations {
   _registeredResources: object
   _registeredResourceTemplates: object
   _registeredPrompts: object
+  /** Installs `completion/complete`, which registering a completable argument does (and the constructor does not). */
+  setCompletionRequestHandler(): void
 }
 const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts'] as const
 
@@ -65,6 +67,8 @@ class SessionServer extends McpServer {
       if (!(field in own)) throw new Error(`@modelcontextprotocol/server no longer keeps registrations in ${field}`)
       own[field] = catalog[field]
     }
+    if (typeof own.setCompletionRequestHandler !== 'function') throw new Error('@modelcontextprotocol/server no longer has setCompletionRequestHandler')
+    own.setCompletionRequestHandler()
     this.authInfo = sessionAuthInfo({ ...session, server: this })
   }
 

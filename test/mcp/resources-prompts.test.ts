@@ -62,7 +62,22 @@ for (const transport of TRANSPORTS) {
     const debugged = await client.getPrompt({ name: 'debug_error', arguments: { error: 'TypeError: x is undefined' } })
     t.match(debugged.messages[0].content, { type: 'text', text: /TypeError: x is undefined/ })
 
-    await t.rejects(client.getPrompt({ name: 'review_code', arguments: { code: 'x', focus: 'vibes' } }), /focus/, 'an invalid enum value is refused')
+    const typed = await client.getPrompt({ name: 'review_code', arguments: { code: 'x', focus: 'memory leaks' } })
+    t.match(typed.messages[0].content, { type: 'text', text: /Concentrate on memory leaks/ }, 'a focus the person typed is taken as it is')
+    await t.rejects(client.getPrompt({ name: 'review_code', arguments: { code: 'x', focus: 'f'.repeat(101) } }), /focus/, 'an over-long focus is refused')
     await t.rejects(client.getPrompt({ name: 'review_code', arguments: {} }), /code/, 'a missing required argument is refused')
+  })
+
+  t.test(`completions over ${transport}: review_code suggests languages and focuses as a person types`, async (t) => {
+    const server = await startServer(t)
+    const client = await connect(t, server.url, ALICE, transport)
+    t.ok(client.getServerCapabilities()?.completions, 'the server declares completions')
+    const complete = async (name: string, value: string) =>
+      (await client.complete({ ref: { type: 'ref/prompt', name: 'review_code' }, argument: { name, value } })).completion.values
+    t.same(await complete('focus', 'me'), ['memory leaks'])
+    t.same(await complete('focus', 'SEC'), ['security'], 'ignoring case')
+    t.same(await complete('language', 'ty'), ['TypeScript'])
+    t.same(await complete('language', 'zz'), [], 'nothing for what no suggestion starts with')
+    t.same(await complete('code', 'x'), [], 'no suggestions for free text')
   })
 }

@@ -121,6 +121,8 @@ t.test('a key’s allow-list and identity hold on modern requests', async (t) =>
     (error: Error) => error,
   )
   t.match(refused?.message, /Tool read_file not found/)
+  const completion = await carol.complete({ ref: { type: 'ref/prompt', name: 'review_code' }, argument: { name: 'focus', value: 'perf' } })
+  t.same(completion.completion.values, ['performance'], 'completions on a modern request')
 })
 
 t.test('raw modern requests: the server itself checks headers, version and method', async (t) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { parseApiKeys, unknownTools, type ApiKey } from './keys.js'
+import { parseApiKeys, unknownAllowances, type ApiKey, type CatalogNames } from './keys.js'
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback)
 const list = z
@@ -124,26 +124,26 @@ export class ConfigError extends Error {
 }
 
 export interface LoadOptions {
-  /** The catalog's tool names: every `tools=` allow-list must name only these (none given: not checked). */
-  toolNames?: readonly string[]
+  /** What the catalog offers: every `tools=`, `prompts=` and `resources=` allow-list must name only these (none given: not checked). */
+  catalog?: CatalogNames
   /** False for `--stdio`: one local session, no HTTP, so production needs no API keys there. */
   needsKeys?: boolean
 }
 
 /** Reads and validates the whole configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, { toolNames, needsKeys = true }: LoadOptions = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, { catalog, needsKeys = true }: LoadOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env)
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
   }
-  const keys = readKeys(parsed.data, toolNames)
+  const keys = readKeys(parsed.data, catalog)
   if (needsKeys && parsed.data.NODE_ENV === 'production' && keys.length === 0) {
     throw new ConfigError(['MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE'])
   }
   return toConfig(parsed.data, keys)
 }
 
-function readKeys(env: z.infer<typeof EnvSchema>, toolNames: readonly string[] | undefined): ApiKey[] {
+function readKeys(env: z.infer<typeof EnvSchema>, catalog: CatalogNames | undefined): ApiKey[] {
   let source = 'MCP_API_KEYS'
   let text = env.MCP_API_KEYS ?? ''
   if (env.MCP_API_KEYS_FILE) {
@@ -160,8 +160,8 @@ function readKeys(env: z.infer<typeof EnvSchema>, toolNames: readonly string[] |
   } catch (error) {
     throw new ConfigError([`${source}: ${(error as Error).message}`])
   }
-  if (toolNames) {
-    const problems = unknownTools(keys, toolNames).map((problem) => `${source}: ${problem}`)
+  if (catalog) {
+    const problems = unknownAllowances(keys, catalog).map((problem) => `${source}: ${problem}`)
     if (problems.length > 0) throw new ConfigError(problems)
   }
   return keys

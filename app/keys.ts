@@ -7,14 +7,40 @@ export interface ApiKey {
   digest: Buffer
   /** Tools this key may list and call; undefined means every tool. */
   allowedTools?: ReadonlySet<string>
+  /** Prompts this key may list and get; undefined means every prompt. */
+  allowedPrompts?: ReadonlySet<string>
+  /** Resources (their URI, or URI template) this key may list and read; undefined means every resource. */
+  allowedResources?: ReadonlySet<string>
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/
 const HEX_DIGEST = /^[0-9a-f]{64}$/i
-const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
+const CATALOG_NAME = /^[A-Za-z0-9_-]{1,64}$/
+/** A resource URI or RFC 6570 template as the catalog spells it; "|" separates them and "," ends the entry. */
+const RESOURCE_URI = /^[^\s|,]{1,200}$/
+
+/** The allow-lists a key entry may end with, each `:kind=a|b`; resource URIs hold ":" themselves. */
+const ALLOW_LISTS = { tools: CATALOG_NAME, prompts: CATALOG_NAME, resources: RESOURCE_URI } as const
+type AllowListKind = keyof typeof ALLOW_LISTS
+const ALLOW_LIST_START = /:(tools|prompts|resources)=/g
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest()
+}
+
+/** Splits `name:secret:tools=a|b:resources=x://y` into the credential part and its allow-lists. */
+function splitAllowLists(entry: string, at: string): { credential: string; lists: Partial<Record<AllowListKind, Set<string>>> } {
+  const starts = [...entry.matchAll(ALLOW_LIST_START)]
+  const lists: Partial<Record<AllowListKind, Set<string>>> = {}
+  starts.forEach((start, index) => {
+    const kind = start[1] as AllowListKind
+    const text = entry.slice(start.index + start[0].length, starts[index + 1]?.index ?? entry.length)
+    const names = text.split('|').filter(Boolean)
+    if (lists[kind]) throw new Error(`${at}: ${kind}= appears twice`)
+    if (names.length === 0 || !names.every((name) => ALLOW_LISTS[kind].test(name))) throw new Error(`${at}: ${kind}= needs ${kind === 'resources' ? 'resource URIs' : `${kind.slice(0, -1)} names`} separated by "|"`)
+    lists[kind] = new Set(names)
+  })
+  return { credential: starts.length > 0 ? entry.slice(0, starts[0].index) : entry, lists }
 }
 
 function parseEntry(entry: string, position: number): ApiKey {
@@ -23,27 +49,19 @@ function parseEntry(entry: string, position: number): ApiKey {
   // Named by position only: an entry without ":" may well be a bare secret.
   if (rest.length === 0) throw new Error(`${at}: expected name:secret or name:sha256:<hex> (no ":" found)`)
   if (!NAME.test(name)) throw new Error(`${at}: key name must match ${NAME.source}`)
-  let allowedTools: Set<string> | undefined
-  const last = rest[rest.length - 1]
-  if (last.startsWith('tools=')) {
-    rest.pop()
-    const tools = last.slice('tools='.length).split('|').filter(Boolean)
-    if (tools.length === 0 || !tools.every((tool) => TOOL_NAME.test(tool))) {
-      throw new Error(`${at} (${name}): tools= needs tool names separated by "|"`)
-    }
-    allowedTools = new Set(tools)
-  }
+  const { credential, lists } = splitAllowLists(entry, `${at} (${name})`)
+  const secret = credential.split(':').slice(1)
   let digest: Buffer
-  if (rest.length === 2 && rest[0] === 'sha256') {
-    if (!HEX_DIGEST.test(rest[1])) throw new Error(`${at} (${name}): sha256 form needs 64 hex digits`)
-    digest = Buffer.from(rest[1], 'hex')
-  } else if (rest.length === 1) {
-    if (rest[0].length < 16) throw new Error(`${at} (${name}): secret must be at least 16 characters`)
-    digest = sha256(rest[0])
+  if (secret.length === 2 && secret[0] === 'sha256') {
+    if (!HEX_DIGEST.test(secret[1])) throw new Error(`${at} (${name}): sha256 form needs 64 hex digits`)
+    digest = Buffer.from(secret[1], 'hex')
+  } else if (secret.length === 1) {
+    if (secret[0].length < 16) throw new Error(`${at} (${name}): secret must be at least 16 characters`)
+    digest = sha256(secret[0])
   } else {
-    throw new Error(`${at} (${name}): expected name:secret, name:sha256:<hex> and optionally :tools=a|b`)
+    throw new Error(`${at} (${name}): expected name:secret, name:sha256:<hex> and optionally :tools=a|b, :prompts=a|b, :resources=uri|uri`)
   }
-  return { name, digest, allowedTools }
+  return { name, digest, allowedTools: lists.tools, allowedPrompts: lists.prompts, allowedResources: lists.resources }
 }
 
 /** Parses `name:secret` / `name:sha256:<hex>` entries separated by commas or new lines. */
@@ -58,17 +76,30 @@ export function parseApiKeys(text: string): ApiKey[] {
   return keys
 }
 
+/** What the catalog offers, by the names allow-lists use: tool and prompt names, resource URIs and templates. */
+export interface CatalogNames {
+  tools: readonly string[]
+  prompts: readonly string[]
+  resources: readonly string[]
+}
+
 /**
- * One problem per key whose `tools=` names a tool the catalog does not have: such a key would otherwise
- * silently get no tool at all. The names come from the caller, so keys (and sessions) never import the catalog.
+ * One problem per allow-list that names something the catalog does not have: such a key would otherwise
+ * silently get less than meant. The names come from the caller, so keys (and sessions) never import the catalog.
  */
-export function unknownTools(keys: readonly ApiKey[], toolNames: readonly string[]): string[] {
-  const known = new Set(toolNames)
-  return keys.flatMap((key) => {
-    const unknown = [...(key.allowedTools ?? [])].filter((tool) => !known.has(tool))
-    if (unknown.length === 0) return []
-    return [`key "${key.name}": tools= names ${unknown.map((tool) => `"${tool}"`).join(', ')}, not a tool of this server (tools: ${toolNames.join(', ')})`]
-  })
+export function unknownAllowances(keys: readonly ApiKey[], catalog: CatalogNames): string[] {
+  const lists = [
+    { kind: 'tools', what: 'a tool', of: (key: ApiKey) => key.allowedTools, known: catalog.tools },
+    { kind: 'prompts', what: 'a prompt', of: (key: ApiKey) => key.allowedPrompts, known: catalog.prompts },
+    { kind: 'resources', what: 'a resource', of: (key: ApiKey) => key.allowedResources, known: catalog.resources },
+  ]
+  return keys.flatMap((key) =>
+    lists.flatMap(({ kind, what, of, known }) => {
+      const unknown = [...(of(key) ?? [])].filter((name) => !known.includes(name))
+      if (unknown.length === 0) return []
+      return [`key "${key.name}": ${kind}= names ${unknown.map((name) => `"${name}"`).join(', ')}, not ${what} of this server (${kind}: ${known.join(', ')})`]
+    }),
+  )
 }
 
 /** A fresh random key for local development, printed once at start-up. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
-import { tools } from './mcp/catalog.js'
+import { catalogNames } from './mcp/catalog.js'
 import { buildServer } from './server.js'
 import { runStdio } from './stdio.js'
 
@@ -11,7 +11,7 @@ const stdio = process.argv.includes('--stdio')
 
 function configOrExit(): Config {
   try {
-    return loadConfig(process.env, { toolNames: tools.map((tool) => tool.name), needsKeys: !stdio })
+    return loadConfig(process.env, { catalog: catalogNames, needsKeys: !stdio })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     process.stderr.write(`${error.message}\n`)

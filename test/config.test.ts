@@ -9,7 +9,7 @@ const KEYS = 'alice:alice-secret-0123456789'
 
 function problemsOf(env: Record<string, string>, toolNames?: string[]): string[] {
   try {
-    loadConfig(env, { toolNames })
+    loadConfig(env, { catalog: toolNames && { tools: toolNames, prompts: [], resources: [] } })
   } catch (error) {
     if (error instanceof ConfigError) return error.problems
     throw error

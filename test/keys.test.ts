@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { findKey, generateDevelopmentKey, parseApiKeys, unknownTools } from '../app/keys.js'
+import { findKey, generateDevelopmentKey, parseApiKeys, unknownAllowances } from '../app/keys.js'
 import { ALICE, BOB, connect, resultJson, startServer } from './helpers/server.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -34,6 +34,9 @@ t.test('bad entries are refused with a reason that never repeats the secret', as
     [`alice:sha256:${'z'.repeat(64)}`, /sha256 form needs 64 hex digits/],
     [`alice:${secret}:tools=`, /tools= needs tool names/],
     [`alice:${secret}:tools=bad tool`, /tools= needs tool names/],
+    [`alice:${secret}:prompts=`, /prompts= needs prompt names/],
+    [`alice:${secret}:resources=a b`, /resources= needs resource URIs/],
+    [`alice:${secret}:tools=add:tools=whoami`, /tools= appears twice/],
     ['alice', /expected name:secret/],
     [`alice:${secret}:extra`, /expected name:secret/],
   ]
@@ -67,10 +70,28 @@ t.test('an entry without ":" is one line naming its position, never its text (it
   t.notOk(message.includes('\n'), 'one line')
 })
 
-t.test('unknownTools names each key whose tools= names a tool the catalog lacks', async (t) => {
-  const keys = parseApiKeys(`alice:${ALICE}:tools=whoami|wheather, bob:${BOB}:tools=add, carol:${ALICE}x`)
-  t.same(unknownTools(keys, ['add', 'whoami']), ['key "alice": tools= names "wheather", not a tool of this server (tools: add, whoami)'])
-  t.same(unknownTools(keys, ['add', 'whoami', 'wheather']), [], 'nothing to say when every name exists')
+t.test('unknownAllowances names each key whose allow-list names something the catalog lacks', async (t) => {
+  const keys = parseApiKeys(`alice:${ALICE}:tools=whoami|wheather, bob:${BOB}:tools=add:prompts=review:resources=config://app|users://{id}, carol:${ALICE}x`)
+  const catalog = { tools: ['add', 'whoami'], prompts: ['review_code'], resources: ['config://app'] }
+  t.same(unknownAllowances(keys, catalog), [
+    'key "alice": tools= names "wheather", not a tool of this server (tools: add, whoami)',
+    'key "bob": prompts= names "review", not a prompt of this server (prompts: review_code)',
+    'key "bob": resources= names "users://{id}", not a resource of this server (resources: config://app)',
+  ])
+  const complete = { tools: ['add', 'whoami', 'wheather'], prompts: ['review'], resources: ['config://app', 'users://{id}'] }
+  t.same(unknownAllowances(keys, complete), [], 'nothing to say when every name exists')
+})
+
+t.test('prompts= and resources= allow-lists beside tools=, in any order, resource URIs with their ":"', async (t) => {
+  const [alice] = parseApiKeys(`alice:${ALICE}:resources=config://app|users://{user_id}/profile:prompts=review_code:tools=add`)
+  t.same([...(alice.allowedTools ?? [])], ['add'])
+  t.same([...(alice.allowedPrompts ?? [])], ['review_code'])
+  t.same([...(alice.allowedResources ?? [])], ['config://app', 'users://{user_id}/profile'])
+  t.equal(findKey([alice], ALICE)?.name, 'alice', 'the secret is what comes before the allow-lists')
+  const [bob] = parseApiKeys(`bob:sha256:${sha256(BOB)}:prompts=debug_error`)
+  t.same([...(bob.allowedPrompts ?? [])], ['debug_error'])
+  t.equal(bob.allowedTools, undefined, 'no tools=: every tool')
+  t.equal(findKey([bob], BOB)?.name, 'bob')
 })
 
 t.test('a development key is random, named dev, and found by its secret', async (t) => {

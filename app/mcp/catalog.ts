@@ -1,3 +1,4 @@
+import type { CatalogNames } from '../keys.js'
 import type { PromptDefinition } from './define-prompt.js'
 import type { ResourceDefinition } from './define-resource.js'
 import type { ToolDefinition } from './define.js'
@@ -22,3 +23,10 @@ export const tools = [add, getWeather, readFile, createUserProfile, longTask, su
 export const resources: ResourceDefinition[] = [appConfig, userProfile]
 
 export const prompts = [reviewCode, debugError] as PromptDefinition[]
+
+/** The names allow-lists use (`tools=`, `prompts=`, `resources=`), checked against every key at start-up. */
+export const catalogNames: CatalogNames = {
+  tools: tools.map((tool) => tool.name),
+  prompts: prompts.map((prompt) => prompt.name),
+  resources: resources.map((resource) => resource.uri),
+}

@@ -1,4 +1,5 @@
 import { McpServer, type AuthInfo, type Transport } from '@modelcontextprotocol/server'
+import type { ApiKey } from '../keys.js'
 import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
@@ -34,14 +35,18 @@ const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredR
 /** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
 const catalogs = new Map<string, Registrations>()
 
-function catalogFor(allowedTools: ReadonlySet<string> | undefined): Registrations {
-  const key = allowedTools ? [...allowedTools].sort().join('|') : '*'
+const allows = (list: ReadonlySet<string> | undefined, name: string) => !list || list.has(name)
+const listKey = (list: ReadonlySet<string> | undefined) => (list ? [...list].sort().join('|') : '*')
+
+/** What a key may see: its allow-lists (`tools=`, `prompts=`, `resources=`), or everything. */
+function catalogFor({ allowedTools, allowedPrompts, allowedResources }: ApiKey): Registrations {
+  const key = [allowedTools, allowedPrompts, allowedResources].map(listKey).join(' ')
   let catalog = catalogs.get(key)
   if (!catalog) {
     const holder = new McpServer(SERVER_INFO, { capabilities: CAPABILITIES })
-    for (const tool of tools) if (!allowedTools || allowedTools.has(tool.name)) registerTool(holder, tool)
-    for (const resource of resources) registerResource(holder, resource)
-    for (const prompt of prompts) registerPrompt(holder, prompt)
+    for (const tool of tools) if (allows(allowedTools, tool.name)) registerTool(holder, tool)
+    for (const resource of resources) if (allows(allowedResources, resource.uri)) registerResource(holder, resource)
+    for (const prompt of prompts) if (allows(allowedPrompts, prompt.name)) registerPrompt(holder, prompt)
     catalogs.set(key, (catalog = holder as unknown as Registrations))
   }
   return catalog
@@ -60,7 +65,7 @@ class SessionServer extends McpServer {
 
   constructor(private readonly session: SessionContext) {
     super(SERVER_INFO, { capabilities: CAPABILITIES })
-    const catalog = catalogFor(session.principal.allowedTools)
+    const catalog = catalogFor(session.principal)
     const own = this as unknown as Registrations
     for (const field of REGISTRATIONS) {
       // A renamed field in a future SDK would leave the session with an empty catalog: refuse to start instead.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client'
 import { ALICE, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
-import { resultText } from './helpers.js'
+import { resourceText as resourceTextOf, resultText } from './helpers.js'
 
 const CAROL = 'carol-secret-0123456789ab'
 const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
@@ -84,6 +84,25 @@ for (const transport of TRANSPORTS) {
     t.not(first.sessionId, second.sessionId, 'two sessions of one key each answer as themselves')
     t.not(first.sessionId, third.sessionId)
     t.same((await carolAgain.listTools()).tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
+  })
+
+  t.test(`allow-list over ${transport}: prompts= and resources= limit what a key lists, gets and reads`, async (t) => {
+    const dave = 'dave-secret-0123456789ab'
+    const server = await startServer(t, { MCP_API_KEYS: `${KEYS},dave:${dave}:prompts=debug_error:resources=config://app` })
+    const client = await connect(t, server.url, dave, transport)
+    t.same((await client.listPrompts()).prompts.map((prompt) => prompt.name), ['debug_error'])
+    t.same((await client.listResources()).resources.map((resource) => resource.uri), ['config://app'])
+    t.same((await client.listResourceTemplates()).resourceTemplates, [], 'the profile template is not offered')
+    t.equal((await client.listTools()).tools.length, ALL_TOOLS.length, 'no tools=: every tool')
+    const hiddenPrompt = await callError(client.getPrompt({ name: 'review_code', arguments: { code: 'x' } }))
+    const unknownPrompt = await callError(client.getPrompt({ name: 'no_such_prompt', arguments: {} }))
+    t.equal(hiddenPrompt.message, unknownPrompt.message.replace('no_such_prompt', 'review_code'), 'a prompt not allowed answers as one that does not exist')
+    const hiddenResource = await callError(client.readResource({ uri: 'users://u1/profile' }))
+    const unknownResource = await callError(client.readResource({ uri: 'nothing://here' }))
+    t.equal(hiddenResource.code, unknownResource.code, 'a resource not allowed answers as one that does not exist')
+    t.match(hiddenResource.message, /Resource not found/)
+    const config = JSON.parse(resourceTextOf(await client.readResource({ uri: 'config://app' })))
+    t.match(config.caller, { principal: 'dave', allowedTools: 'all', allowedPrompts: ['debug_error'], allowedResources: ['config://app'] })
   })
 
   t.test(`audit over ${transport}: one line per call with principal, session, tool, outcome and no arguments`, async (t) => {

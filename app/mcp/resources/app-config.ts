@@ -19,7 +19,12 @@ export default defineResource({
       sessionIdleMs: config.sessionIdleMs,
       weatherTimeoutMs: config.weatherTimeoutMs,
       filesMaxBytes: config.filesMaxBytes,
-      caller: { principal: principal.name, allowedTools: principal.allowedTools ? [...principal.allowedTools] : 'all' },
+      caller: {
+        principal: principal.name,
+        allowedTools: principal.allowedTools ? [...principal.allowedTools] : 'all',
+        allowedPrompts: principal.allowedPrompts ? [...principal.allowedPrompts] : 'all',
+        allowedResources: principal.allowedResources ? [...principal.allowedResources] : 'all',
+      },
     }
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(visible, null, 2) }] }
   },

@@ -35,6 +35,21 @@ t.test('mcp-remote bridges stdio to /sse: lists tools and calls whoami as alice'
   t.ok(await eventually(async () => (await sseSessions()) === 0), 'its session ended with it')
 })
 
+t.test('mcp-remote --protocol auto bridges stdio to /mcp on MCP 2026-07-28: lists tools and calls whoami, no session', { timeout: 120_000 }, async (t) => {
+  const modernLines = () => task.child.output.split('\n').filter((line) => line.includes('"event":"modern_request"'))
+  const before = modernLines().length
+  const { client, transport } = await startBridge(t, `${task.url}/mcp`, ALICE, 'modern-auto')
+  await client.connect(transport)
+  const { tools } = await client.listTools()
+  t.ok(tools.some((tool) => tool.name === 'whoami'), 'whoami is listed through the bridge')
+  t.same(resultJson(await client.callTool({ name: 'whoami', arguments: {} })), { principal: 'alice' }, 'whoami answers as alice, with no session')
+  t.ok(await eventually(() => modernLines().slice(before).some((line) => line.includes('"method":"tools/call"'))), 'the call reached the server as a modern request')
+  t.equal(await counter(task, 'mcp_sessions_open'), 0, 'no session was opened')
+  const pid = transport.pid!
+  await client.close()
+  t.ok(await eventually(() => !isRunning(pid)), 'closing the client stopped mcp-remote')
+})
+
 t.test('mcp-remote with a wrong key does not connect; the server answered only 401 and 404', { timeout: 120_000 }, async (t) => {
   const mark = markLog(task)
   const { client, transport, configDir, log } = await startBridge(t, `${task.url}/sse`, WRONG_KEY)

@@ -16,17 +16,23 @@ export interface Bridge {
   log(): string
 }
 
+/** How the bridge reaches the server: legacy SSE (`/sse`), or Streamable HTTP (`/mcp`) in mcp-remote's auto era mode. */
+const BRIDGE_ARGS = {
+  sse: ['--transport', 'sse-only'],
+  'modern-auto': ['--transport', 'http-only', '--protocol', 'auto'],
+}
+
 /**
  * mcp-remote as Claude Desktop runs it: an stdio MCP server bridging to our `/sse` with the key in a header.
  * The SDK transport spawns it and stops it by its handle (its PID). Its OAuth callback listens on a free loopback port, its state goes to a temporary MCP_REMOTE_CONFIG_DIR, and BROWSER
  * is a no-op so that no test ever starts a browser for a sign-in.
  */
-export async function startBridge(t: Tap, serverSseUrl: string, key: string): Promise<Bridge> {
+export async function startBridge(t: Tap, serverUrl: string, key: string, mode: keyof typeof BRIDGE_ARGS = 'sse'): Promise<Bridge> {
   const callbackPort = await freePort()
   const configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'))
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [devDependencyBin('mcp-remote'), serverSseUrl, String(callbackPort), '--transport', 'sse-only', '--header', `Authorization: Bearer ${key}`],
+    args: [devDependencyBin('mcp-remote'), serverUrl, String(callbackPort), ...BRIDGE_ARGS[mode], '--header', `Authorization: Bearer ${key}`],
     env: { MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'true' },
     stderr: 'pipe',
   })

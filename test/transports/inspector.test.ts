@@ -9,8 +9,8 @@ ensureBuilt()
 // The pinned devDependency (@modelcontextprotocol/inspector 2.12.0), run as users paste it from the README.
 const task = await startTask(t)
 
-function inspector(url: string, transport: 'sse' | 'http', key: string, method: string[]) {
-  return spawnSync('npx', ['mcp-inspector', '--cli', url, '--transport', transport, '--header', `Authorization: Bearer ${key}`, ...method], {
+function inspector(url: string, transport: 'sse' | 'http', key: string, method: string[], era: string[] = []) {
+  return spawnSync('npx', ['mcp-inspector', '--cli', url, '--transport', transport, '--header', `Authorization: Bearer ${key}`, ...era, ...method], {
     encoding: 'utf8',
     timeout: 60_000,
   })
@@ -37,6 +37,30 @@ for (const [transport, path] of [
     // It failed for the key, not for anything else: the Inspector reads our 401 as an auth challenge.
     t.match(wrong.stdout + wrong.stderr, /auth/i, 'failed on authentication')
     t.notMatch(wrong.stdout, /whoami/, 'listed nothing')
+  })
+}
+
+/** The modern-request audit lines the task wrote so far. */
+const modernLines = () => task.child.output.split('\n').filter((line) => line.includes('"event":"modern_request"'))
+
+for (const era of ['legacy', 'auto', 'modern'] as const) {
+  t.test(`Inspector CLI --protocol-era ${era} on /mcp: tools/list and tools/call whoami, in that era on the wire`, async (t) => {
+    const before = modernLines().length
+    const flag = ['--protocol-era', era]
+    const list = inspector(`${task.url}/mcp`, 'http', ALICE, ['--method', 'tools/list'], flag)
+    t.equal(list.status, 0, `tools/list exit code (stderr: ${list.stderr.slice(0, 300)})`)
+    t.ok((JSON.parse(list.stdout) as { tools: { name: string }[] }).tools.some((tool) => tool.name === 'whoami'), 'whoami listed')
+    const call = inspector(`${task.url}/mcp`, 'http', ALICE, ['--method', 'tools/call', '--tool-name', 'whoami'], flag)
+    t.equal(call.status, 0, 'tools/call exit code')
+    const identity = (JSON.parse(call.stdout) as { structuredContent: Record<string, unknown> }).structuredContent
+    if (era === 'legacy') {
+      t.match(identity, { principal: 'alice', sessionId: /^v1\./ }, 'a 2025 session')
+      t.equal(modernLines().length, before, 'no modern request reached the server')
+    } else {
+      t.same(identity, { principal: 'alice' }, 'MCP 2026-07-28: no session')
+      // spawnSync held the event loop: let the server's log lines arrive.
+      t.ok(await eventually(() => modernLines().length >= before + 4), 'the server served modern requests (discover, list, discover, call)')
+    }
   })
 }
 

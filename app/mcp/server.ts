@@ -27,10 +27,12 @@ interface Registrations {
   _registeredResources: object
   _registeredResourceTemplates: object
   _registeredPrompts: object
+  /** Each tool's input schema as JSON Schema, converted on first use (for 2026-07-28's `Mcp-Param-*` check). */
+  _toolInputSchemaJson: object
   /** Installs `completion/complete`, which registering a completable argument does (and the constructor does not). */
   setCompletionRequestHandler(): void
 }
-const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts'] as const
+const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts', '_toolInputSchemaJson'] as const
 
 /** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
 const catalogs = new Map<string, Registrations>()

@@ -126,7 +126,8 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     callers.set(webRequest, { principal: request.principal, log: request.log })
     const answer = new ModernAnswer(stream, heartbeatMs)
     stream.whenEnded(() => {
-      aborted.abort()
+      // Closing the answer before it is complete cancels the request (2026-07-28's cancellation).
+      if (!answer.complete) aborted.abort()
       release()
     })
     const response = await handler.fetch(webRequest, { parsedBody: request.body })
@@ -148,6 +149,8 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
  * kept alive by heartbeats through the balancer's idle timeout, and its answer arrives as an event.
  */
 class ModernAnswer {
+  /** The whole answer was handed to the stream. */
+  complete = false
   private streaming = false
   private readonly heartbeat: NodeJS.Timeout
 
@@ -193,6 +196,7 @@ class ModernAnswer {
 
   private finish(): boolean {
     const open = this.stream.open
+    this.complete = open
     this.stream.end()
     return open
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Failures, callBackToBack, callEach, establish } from './load/scenarios.js'
-import { TRANSPORTS, type BenchSession, type Target, type TransportName } from './load/session.js'
+import { CALL_TRANSPORTS, TRANSPORTS, type BenchSession, type Target, type TransportName } from './load/session.js'
 import { cpuMs, rssKiB } from './proc.js'
 import type { Profile } from './profiles.js'
 import { measureNeverReading, type NeverReadingResult } from './never-reading.js'
@@ -113,16 +113,17 @@ interface TestPlan {
   run(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures>
 }
 
-function plans(profile: Profile): TestPlan[] {
+/** The tests of a transport: calls at both levels; idle sessions where there are sessions (not on MCP 2026-07-28). */
+function plans(profile: Profile, transport: TransportName): TestPlan[] {
   const [low, high] = profile.levels
   return [
     { name: `calls @${low}`, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
     { name: `calls @${high}`, run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
-    { name: `idle ${profile.idleSessions}`, run: idleTest },
+    ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }]),
   ]
 }
 
-/** The servers of a transport in this run: the baseline only when built, the v2 reference only on Streamable HTTP. */
+/** The servers of a transport in this run: the baseline only when built, each reference where it speaks the transport. */
 export const lineup = (transport: TransportName, withBaseline: boolean) =>
   SERVER_KINDS.filter((kind) => speaks(kind, transport) && (kind !== 'baseline' || withBaseline))
 
@@ -142,8 +143,8 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   let turn = 0
   try {
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
-      for (const transport of TRANSPORTS) {
-        for (const plan of plans(profile)) {
+      for (const transport of CALL_TRANSPORTS) {
+        for (const plan of plans(profile, transport)) {
           for (const kind of rotated(lineup(transport, baseline !== undefined), turn++)) {
             const logFile = join(logDir, `${repetition}-${transport}-${kind}.log`)
             const server = await startServer(kind, { logFile, entry: kind === 'baseline' ? baseline?.entry : undefined })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { figureNames, type Measurement, type RunResults } from './harness.js'
-import { TRANSPORTS, type TransportName } from './load/session.js'
+import { CALL_TRANSPORTS, TRANSPORTS, type TransportName } from './load/session.js'
 import { RAISED_LIMITS, REFERENCE_KINDS, SERVER_KINDS, projectRoot, type ServerKind } from './servers.js'
 import { median } from './stats.js'
 
@@ -93,7 +93,9 @@ export function serversOf(results: RunResults, transport: TransportName): Server
 export function summarize(results: RunResults, transport: TransportName): SummaryLine[] {
   const measurements = results.measurements.filter((measurement) => measurement.transport === transport)
   const servers = serversOf(results, transport)
-  return figureOrder(results).map((figure) => {
+  // Only the figures this transport's tests measured (MCP 2026-07-28 has no sessions to hold idle).
+  const figures = figureOrder(results).filter((figure) => measurements.some((measurement) => figure in measurement.figures))
+  return figures.map((figure) => {
     const values = new Map(servers.map((server) => [server, perRepetition(measurements, server, figure)]))
     const ours = values.get('us') ?? new Map<number, number>()
     const references = REFERENCE_KINDS.flatMap((server) => values.get(server) ?? [])
@@ -132,6 +134,11 @@ function issueRules(high: number, low: number): Rule[] {
   ]
 }
 
+/** Issue 15's target: MCP 2026-07-28 calls/s at least 1.3× the SDK v2 handler a team would write for it. */
+function modernRules(high: number): Rule[] {
+  return [{ transport: 'modern', figure: figureNames.calls(high), against: 'reference-modern', bound: 'at least', factor: 1.3, kind: 'target' }]
+}
+
 /** Targets of earlier work that still hold: at least as good as the better SDK reference; SSE near the limit. */
 function standingRules(high: number, low: number): Rule[] {
   const vsReference: Omit<Rule, 'transport'>[] = [
@@ -154,9 +161,10 @@ function standingRules(high: number, low: number): Rule[] {
  */
 export function judge(results: RunResults): Target[] {
   const [low, high] = results.profile.levels
-  const summaries = new Map(TRANSPORTS.map((transport) => [transport, new Map(summarize(results, transport).map((line) => [line.figure, line]))]))
-  return [...issueRules(high, low), ...standingRules(high, low)].flatMap((rule) => {
-    const line = summaries.get(rule.transport)!.get(rule.figure)!
+  const summaries = new Map(CALL_TRANSPORTS.map((transport) => [transport, new Map(summarize(results, transport).map((line) => [line.figure, line]))]))
+  return [...issueRules(high, low), ...modernRules(high), ...standingRules(high, low)].flatMap((rule) => {
+    const line = summaries.get(rule.transport)!.get(rule.figure)
+    if (!line) return []
     const ratio = rule.against === 'best reference' ? line.vsBestReference : line.vs[rule.against]
     if (ratio === undefined) return []
     const met = rule.bound === 'at least' ? ratio >= rule.factor : ratio <= rule.factor
@@ -167,9 +175,25 @@ export function judge(results: RunResults): Target[] {
   })
 }
 
+/**
+ * What a stateless call costs against a call on our own 2025 session (the aim: no more), from the medians of
+ * each: calls/s and CPU per call at each level.
+ */
+function modernVsSessions(results: RunResults): string[] {
+  const modern = new Map(summarize(results, 'modern').map((line) => [line.figure, line.median.us]))
+  const sessions = new Map(summarize(results, 'streamable-http').map((line) => [line.figure, line.median.us]))
+  return results.profile.levels.flatMap((n) =>
+    [figureNames.calls(n), figureNames.cpu(n)].flatMap((figure) => {
+      const ours = modern.get(figure)
+      const session = sessions.get(figure)
+      return ours === undefined || session === undefined ? [] : [`- us on 2026-07-28 ÷ us on a 2025 Streamable HTTP session, ${figure}: ${fixed(ours / session)}×`]
+    }),
+  )
+}
+
 const fixed = (value: number) => (Number.isFinite(value) ? value.toFixed(Math.abs(value) < 10 ? 2 : 0) : String(value))
 
-const TITLES: Record<ServerKind, string> = { us: 'us', baseline: 'baseline', 'reference-v1': 'SDK v1 ref', 'reference-v2': 'SDK v2 ref', limit: 'limit' }
+const TITLES: Record<ServerKind, string> = { us: 'us', baseline: 'baseline', 'reference-v1': 'SDK v1 ref', 'reference-v2': 'SDK v2 ref', 'reference-modern': 'SDK v2 2026 ref', limit: 'limit' }
 
 function transportTable(results: RunResults, transport: TransportName): string[] {
   const servers = serversOf(results, transport)
@@ -218,9 +242,12 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   for (const transport of TRANSPORTS) {
     out.push('', `## ${transport === 'sse' ? 'legacy SSE (/sse + /messages)' : 'Streamable HTTP (/mcp)'}`, '', ...transportTable(results, transport))
   }
+  out.push('', '## MCP 2026-07-28 (/mcp, no session)', '', ...transportTable(results, 'modern'), '', ...modernVsSessions(results))
   const targets = judge(results)
-  out.push('', '## Targets of issue 14', '', ...targets.filter((target) => target.kind !== 'standing').map(targetLine))
+  const issueTargets = targets.filter((target) => target.kind !== 'standing')
+  out.push('', '## Targets of issue 14', '', ...issueTargets.filter((target) => target.transport !== 'modern').map(targetLine))
   if (results.baseline?.skipped || !results.baseline) out.push(`- NOT JUDGED sse: within 5 % of the baseline (${baselineLine(results)})`)
+  out.push('', '## Targets of issue 15', '', ...issueTargets.filter((target) => target.transport === 'modern').map(targetLine))
   out.push('', '## Standing targets', '', ...targets.filter((target) => target.kind === 'standing').map(targetLine))
   const ourFailures = TRANSPORTS.reduce((sum, transport) => sum + (failuresOf(results, transport).us ?? 0), 0)
   out.push(`- ${ourFailures === 0 ? 'MET   ' : 'MISSED'} failures of our server: 0 (is ${ourFailures})`)

@@ -10,12 +10,19 @@ import { accepts, freePort } from './ports.js'
  * us: this checkout as it ships; baseline: a build of an earlier commit (bench/baseline.ts); the SDK's
  * reference shapes with its v1 and v2 lines; limit: plain node:http.
  */
-export type ServerKind = 'us' | 'baseline' | 'reference-v1' | 'reference-v2' | 'limit'
-export const SERVER_KINDS: ServerKind[] = ['us', 'baseline', 'reference-v1', 'reference-v2', 'limit']
+export type ServerKind = 'us' | 'baseline' | 'reference-v1' | 'reference-v2' | 'reference-modern' | 'limit'
+export const SERVER_KINDS: ServerKind[] = ['us', 'baseline', 'reference-v1', 'reference-v2', 'reference-modern', 'limit']
+/** The SDK references of the session transports ("better reference" picks between them). */
 export const REFERENCE_KINDS = ['reference-v1', 'reference-v2'] as const satisfies ServerKind[]
 
-/** Whether a server speaks a transport: SDK v2 has no legacy SSE server transport. */
-export const speaks = (kind: ServerKind, transport: TransportName) => !(kind === 'reference-v2' && transport === 'sse')
+/**
+ * Whether a server speaks a transport: SDK v2 has no legacy SSE server transport; MCP 2026-07-28 is spoken by
+ * us, the SDK v2 modern reference and the limit only (the baseline and the session references predate it).
+ */
+export function speaks(kind: ServerKind, transport: TransportName): boolean {
+  if (transport === 'modern') return kind === 'us' || kind === 'reference-modern' || kind === 'limit'
+  return kind !== 'reference-modern' && !(kind === 'reference-v2' && transport === 'sse')
+}
 
 /** The one key every server under test accepts; the load generator presents it. */
 export const BENCH_KEY_NAME = 'bench'

@@ -25,6 +25,19 @@ export function toolCall(id: number) {
   return { jsonrpc: '2.0', id, method: 'tools/call', params: { name: BENCH_TOOL, arguments: {} } } as const
 }
 
+/** The per-request envelope of MCP 2026-07-28 (no session): protocol version, client capabilities and info. */
+export const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'mcp-bench', version: '1.0.0' },
+}
+
+/** A tool call on MCP 2026-07-28: the same call, self-describing. */
+export function modernToolCall(id: number) {
+  const call = toolCall(id)
+  return { ...call, params: { ...call.params, _meta: MODERN_ENVELOPE } }
+}
+
 /** Throws unless the message is the successful answer to request `id`. */
 export function resultOf(message: RpcMessage | undefined, id: number): any {
   if (!message) throw new Error(`no answer to request ${id}`)
@@ -44,7 +57,8 @@ export function checkInitialize(result: any): string {
 export function checkWhoami(result: any, sessionId: string, principal: string): void {
   const text = result?.content?.[0]?.text
   const identity = typeof text === 'string' ? JSON.parse(text) : undefined
-  if (result?.isError || identity?.principal !== principal || identity?.sessionId !== sessionId) {
+  // On MCP 2026-07-28 there is no session: the answer names none.
+  if (result?.isError || identity?.principal !== principal || identity?.sessionId !== (sessionId || undefined)) {
     throw new Error(`wrong whoami answer: ${JSON.stringify(result).slice(0, 200)}`)
   }
 }

@@ -2,10 +2,13 @@ import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http
 import { performance } from 'node:perf_hooks'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { EXCHANGE_TIMEOUT_MS, expectStatus, readText, send } from './http.js'
-import { PROTOCOL_VERSION, checkInitialize, checkWhoami, initializeRequest, initializedNotification, resultOf, toolCall, type RpcMessage } from './json-rpc.js'
+import { PROTOCOL_VERSION, checkInitialize, checkWhoami, initializeRequest, initializedNotification, modernToolCall, resultOf, toolCall, type RpcMessage } from './json-rpc.js'
 
-export type TransportName = 'sse' | 'streamable-http'
+/** The session transports, and MCP 2026-07-28 on /mcp (`modern`: no session, every request self-describing). */
+export type TransportName = 'sse' | 'streamable-http' | 'modern'
 export const TRANSPORTS: TransportName[] = ['sse', 'streamable-http']
+/** What the calls tests measure: the session transports and the modern revision. */
+export const CALL_TRANSPORTS: TransportName[] = [...TRANSPORTS, 'modern']
 
 export interface Target {
   /** Base URL of the server, e.g. http://127.0.0.1:41234 */
@@ -48,8 +51,12 @@ export abstract class BenchSession {
   async call(): Promise<number> {
     const id = ++this.nextId
     const started = performance.now()
-    checkWhoami(resultOf(await this.request(toolCall(id)), id), this.id, this.target.principal)
+    checkWhoami(resultOf(await this.request(this.whoami(id)), id), this.id, this.target.principal)
     return performance.now() - started
+  }
+
+  protected whoami(id: number): RpcMessage & { id: number } {
+    return toolCall(id)
   }
 
   /** Drops the idle keep-alive POST connection, as clients and proxies do; the stream stays. */
@@ -148,7 +155,7 @@ export class StreamableHttpSession extends BenchSession {
   }
 
   /** The answer to `id` in a POST's body, sent either as JSON or as an SSE stream that ends after it. */
-  private async answer(response: IncomingMessage, id: number): Promise<RpcMessage | undefined> {
+  protected async answer(response: IncomingMessage, id: number): Promise<RpcMessage | undefined> {
     const text = await readText(response)
     const messages: RpcMessage[] = []
     if (String(response.headers['content-type']).startsWith('text/event-stream')) {
@@ -161,6 +168,23 @@ export class StreamableHttpSession extends BenchSession {
   }
 }
 
+/**
+ * MCP 2026-07-28: nothing to open and no stream to hold; every call is a POST carrying the envelope and the
+ * headers the revision requires (MCP-Protocol-Version, Mcp-Method, Mcp-Name), answered in its own body.
+ */
+export class ModernClient extends StreamableHttpSession {
+  override async open(): Promise<void> {}
+
+  protected override headers(extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+    return super.headers({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami', ...extra })
+  }
+
+  protected override whoami(id: number): RpcMessage & { id: number } {
+    return modernToolCall(id)
+  }
+}
+
 export function createSession(transport: TransportName, target: Target): BenchSession {
-  return transport === 'sse' ? new LegacySseSession(target) : new StreamableHttpSession(target)
+  if (transport === 'sse') return new LegacySseSession(target)
+  return transport === 'modern' ? new ModernClient(target) : new StreamableHttpSession(target)
 }

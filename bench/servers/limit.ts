@@ -1,7 +1,7 @@
 /**
  * The physical limit: plain `node:http` speaking just enough MCP for the benchmark (endpoint event,
  * initialize, tools/list, one tool, 202 on POST with the answer on the stream, Streamable HTTP with JSON
- * answers), with the same API-key check. No validation beyond JSON.parse, no logging: whatever a real
+ * answers, MCP 2026-07-28 requests answered without a session), with the same API-key check. No validation beyond JSON.parse, no logging: whatever a real
  * server spends above this is the price of its features.
  */
 import { randomUUID } from 'node:crypto'
@@ -13,7 +13,7 @@ interface Message {
   jsonrpc: '2.0'
   id?: number | string
   method?: string
-  params?: { protocolVersion?: string; name?: string }
+  params?: { protocolVersion?: string; name?: string; _meta?: Record<string, unknown> }
 }
 
 const keys = parseApiKeys(process.env.MCP_API_KEYS ?? '')
@@ -25,7 +25,7 @@ const TOOL = { name: whoami.name, description: whoami.description, inputSchema: 
 const sseStreams = new Map<string, ServerResponse>()
 const httpSessions = new Map<string, { stream?: ServerResponse }>()
 
-async function answer(message: Message, principal: ApiKey, sessionId: string): Promise<unknown> {
+async function answer(message: Message, principal: ApiKey, sessionId: string | undefined): Promise<unknown> {
   const reply = (result: unknown) => ({ jsonrpc: '2.0', id: message.id, result })
   switch (message.method) {
     case 'initialize':
@@ -86,6 +86,8 @@ async function streamableHttp(req: IncomingMessage, res: ServerResponse, princip
     return json(res, 200)
   }
   const message = await readJson(req)
+  // MCP 2026-07-28: a self-describing request, answered without a session.
+  if (!session && message.params?._meta?.['io.modelcontextprotocol/protocolVersion']) return json(res, 200, await answer(message, principal, undefined))
   if (!session) {
     if (message.method !== 'initialize') return json(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request' } })
     const id = randomUUID()

@@ -33,6 +33,12 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
       t.ok(ratios.every((ratio) => !Number.isNaN(ratio)), `${transport} ${line.figure} ratios are computed`)
     }
   }
+  t.same(lineup('modern', true), ['us', 'reference-modern', 'limit'], 'MCP 2026-07-28: us, the SDK v2 handler and the limit')
+  t.same(serversOf(results, 'modern'), lineup('modern', true), 'modern: every server of the line-up measured')
+  t.equal(results.measurements.filter((m) => m.transport === 'modern').length, lineup('modern', true).length * 2, 'modern: the two calls tests per server')
+  const modern = summarize(results, 'modern')
+  t.same(modern.map((line) => line.figure.split(' @')[0]), ['calls/s', 'p50 ms', 'p99 ms', 'CPU ms/call', 'calls/s', 'p50 ms', 'p99 ms', 'CPU ms/call'], 'modern: call figures only')
+  for (const line of modern) t.ok(Object.values(line.median).every(Number.isFinite) && Object.values(line.vs).every((ratio) => !Number.isNaN(ratio)), `modern ${line.figure} computed`)
   t.equal(results.relay.length, TRANSPORTS.length, 'relay measured for both transports')
   for (const relay of results.relay) {
     t.ok(relay.direct && Number.isFinite(relay.direct.p99) && Number.isFinite(relay.direct.cpuMsPerCall), `${relay.transport}: direct calls on the owner measured`)
@@ -59,11 +65,13 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     `sse calls/s @${high} baseline 0.95`,
     `sse CPU ms/call @${high} baseline 1.05`,
     'sse KiB/idle session baseline 1.05',
-  ], "issue 14's targets, each judged")
+    `modern calls/s @${high} reference-modern 1.3`,
+  ], "issue 14's and issue 15's targets, each judged")
   t.match(targets.find((target) => target.against === 'best reference' && target.transport === 'streamable-http')?.detail, /reference-v1 .*×, reference-v2 .*×/, 'judged against the better reference, both named')
   const report = markdown(results, environment())
   t.match(report, /\| failures \(total\) \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts of all five Streamable HTTP servers')
   t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
+  t.match(report, /## MCP 2026-07-28[\s\S]*÷ us on a 2025 Streamable HTTP session, calls\/s @\d+: [\d.]+×[\s\S]*## Targets of issue 15\n\n- (MET {3}|MISSED) modern: calls\/s/, 'the report shows the modern table, its ratio to our sessions and its target')
 
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 

@@ -241,3 +241,31 @@ t.test('a client that closes a modern call cancels it', async (t) => {
   await nothingHeld(t, server)
   t.match(server.logs.records().find((record) => record.event === 'modern_request'), { outcome: 'cancelled' })
 })
+
+t.test('the key rate limit and the body limit hold for modern requests', async (t) => {
+  const server = await startServer(t, { ...ENV, MCP_RATE_LIMIT_PER_MIN: '3', MCP_MAX_BODY_BYTES: '2048' })
+  const big = await rawCall(server, { name: 'add', arguments: { a: 1, b: 2, padding: 'x'.repeat(4096) } }, modernHeaders('tools/call', { 'mcp-name': 'add' }))
+  await expectError(t, big, 413)
+  for (let id = 1; id <= 2; id++) t.equal((await rawCall(server, { name: 'add', arguments: { a: 1, b: 2 } }, modernHeaders('tools/call', { 'mcp-name': 'add' }), id)).status, 200)
+  const limited = await rawCall(server, { name: 'add', arguments: { a: 1, b: 2 } }, modernHeaders('tools/call', { 'mcp-name': 'add' }), 9)
+  await expectError(t, limited, 429)
+  t.ok(limited.headers.get('retry-after'), 'with Retry-After')
+  await nothingHeld(t, server)
+})
+
+t.test('logging on a modern request follows the level the request asks for, and is silent without one', async (t) => {
+  const server = await startServer(t, ENV)
+  const call = (meta: Record<string, unknown>) =>
+    postJson(
+      `${server.url}/mcp`,
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 2, stepMs: 5 }, _meta: { ...envelope(), ...meta } } },
+      modernHeaders('tools/call', { 'mcp-name': 'long_task' }),
+    ).then((response) => response.text())
+  const debug = await call({ 'io.modelcontextprotocol/logLevel': 'debug' })
+  t.equal((debug.match(/"method":"notifications\/message"/g) ?? []).length, 2, 'debug: one log message per step')
+  const warning = await call({ 'io.modelcontextprotocol/logLevel': 'warning' })
+  t.notMatch(warning, /notifications\/message/, 'warning: the debug messages are filtered out')
+  const silent = await call({})
+  t.notMatch(silent, /notifications\/message/, 'no level asked: nothing logged to the client')
+  t.match(silent, /Finished all 2 steps/)
+})

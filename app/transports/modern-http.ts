@@ -118,25 +118,35 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
   app.addHook('onClose', () => handler.close())
 
   return async function serveModern(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const release = app.modernRequests.admit(request.principal)
     const started = performance.now()
-    const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
+    // Everything that may refuse the request happens before the reply is handed over and the request counted.
     const aborted = new AbortController()
     const webRequest = new Request('http://localhost/mcp', { method: 'POST', headers: forwardedHeaders(request), signal: aborted.signal })
     callers.set(webRequest, { principal: request.principal, log: request.log })
+    const release = app.modernRequests.admit(request.principal)
+    const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
     const answer = new ModernAnswer(stream, heartbeatMs)
     stream.whenEnded(() => {
       // Closing the answer before it is complete cancels the request (2026-07-28's cancellation).
       if (!answer.complete) aborted.abort()
       release()
     })
-    const response = await handler.fetch(webRequest, { parsedBody: request.body })
-    const completed = await answer.deliver(response)
+    let status = 500
+    let completed = false
+    try {
+      const response = await handler.fetch(webRequest, { parsedBody: request.body })
+      status = response.status
+      completed = await answer.deliver(response)
+    } catch (error) {
+      // The answer's head may be out already: end the stream rather than answer twice.
+      request.log.error({ err: error }, 'modern request failed while answering')
+      stream.end()
+    }
     const described = describe(request.body)
-    const outcome = !completed ? 'cancelled' : response.status >= 500 ? 'error' : response.status >= 400 ? 'rejected' : 'ok'
+    const outcome = status >= 500 ? 'error' : !completed ? 'cancelled' : status >= 400 ? 'rejected' : 'ok'
     app.metrics.modernRequests.inc({ method: METRIC_METHODS.has(described.method) ? described.method : 'other', outcome })
     audit.info(
-      { event: 'modern_request', principal: request.principal.name, ...described, status: response.status, outcome, durationMs: Math.round(performance.now() - started) },
+      { event: 'modern_request', principal: request.principal.name, ...described, status, outcome, durationMs: Math.round(performance.now() - started) },
       'modern request',
     )
   }

@@ -1,5 +1,5 @@
 import type { Metrics } from '../http/metrics.js'
-import { HttpError, tooManyRequests } from '../http/errors.js'
+import { HttpError, shuttingDown, tooManyRequests } from '../http/errors.js'
 import type { ApiKey } from '../keys.js'
 
 export interface ModernLimits {
@@ -30,7 +30,7 @@ export class ModernRequests {
 
   /** Counts a new request in, or refuses it before any work; the returned function counts it out (once). */
   admit(principal: ApiKey): () => void {
-    if (this.draining()) throw new HttpError(503, 'Service Unavailable: this task is shutting down', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
+    if (this.draining()) throw shuttingDown()
     if (this.count >= this.limits.maxModernInFlight) {
       this.metrics.rateLimited.inc({ reason: 'task_modern_in_flight' })
       throw new HttpError(503, 'Service Unavailable: this task serves its maximum number of requests', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server'
-import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
+import { HttpError, sessionNotFound, shuttingDown, tooManyRequests } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
 import { BoundedStream, KeyBudgets, type HijackedResponse } from './bounded-stream.js'
@@ -102,7 +102,7 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
 
   /** Refuses a new session before any stream starts: 503 while draining or full, 429 over the key's cap. */
   admit(principal: ApiKey): void {
-    if (this.draining) throw new HttpError(503, 'Service Unavailable: this task is shutting down', undefined, { 'retry-after': '1' })
+    if (this.draining) throw shuttingDown()
     if (this.sessions.size >= this.limits.maxSessions) {
       this.metrics.rateLimited.inc({ reason: 'task_sessions' })
       throw new HttpError(503, 'Service Unavailable: this task holds its maximum number of sessions', undefined, {

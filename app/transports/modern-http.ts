@@ -47,7 +47,7 @@ export function isModernRequest(request: FastifyRequest): boolean {
 }
 
 /** The headers the SDK's modern entry reads: the media types and the MCP ones (method, name, version, params). */
-function forwardedHeaders(request: FastifyRequest): Headers {
+function entryHeaders(request: FastifyRequest): Headers {
   const headers = new Headers()
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value === 'string' && (name === 'content-type' || name === 'accept' || name.startsWith('mcp-'))) headers.set(name, value)
@@ -121,7 +121,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     const started = performance.now()
     // Everything that may refuse the request happens before the reply is handed over and the request counted.
     const aborted = new AbortController()
-    const webRequest = new Request('http://localhost/mcp', { method: 'POST', headers: forwardedHeaders(request), signal: aborted.signal })
+    const webRequest = new Request('http://localhost/mcp', { method: 'POST', headers: entryHeaders(request), signal: aborted.signal })
     callers.set(webRequest, { principal: request.principal, log: request.log })
     const release = app.modernRequests.admit(request.principal)
     const stream = app.sessions.bound(request.principal, hijack(reply), request.log)

@@ -1,5 +1,8 @@
 import { defineResource } from '../define-resource.js'
 
+/** An allow-list as the caller sees it: its names, or `all` for a key without one. */
+const listed = (allowed: ReadonlySet<string> | undefined) => (allowed ? [...allowed] : 'all')
+
 export default defineResource({
   name: 'app-config',
   title: 'Server configuration',
@@ -21,9 +24,9 @@ export default defineResource({
       filesMaxBytes: config.filesMaxBytes,
       caller: {
         principal: principal.name,
-        allowedTools: principal.allowedTools ? [...principal.allowedTools] : 'all',
-        allowedPrompts: principal.allowedPrompts ? [...principal.allowedPrompts] : 'all',
-        allowedResources: principal.allowedResources ? [...principal.allowedResources] : 'all',
+        allowedTools: listed(principal.allowedTools),
+        allowedPrompts: listed(principal.allowedPrompts),
+        allowedResources: listed(principal.allowedResources),
       },
     }
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(visible, null, 2) }] }

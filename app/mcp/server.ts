@@ -1,4 +1,4 @@
-import { McpServer, type AuthInfo, type Transport } from '@modelcontextprotocol/server'
+import { McpServer, SUPPORTED_PROTOCOL_VERSIONS, type AuthInfo, type Transport } from '@modelcontextprotocol/server'
 import type { ApiKey } from '../keys.js'
 import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
@@ -32,6 +32,14 @@ interface Registrations {
   /** Installs `completion/complete`, which registering a completable argument does (and the constructor does not). */
   setCompletionRequestHandler(): void
 }
+/**
+ * What a server built for one MCP 2026-07-28 request supports: the 2025 revisions and that one. Listing it
+ * is what lets `Server.connect` bind the server to the request's revision and makes the constructor install
+ * `server/discover` (server dist mcp-oHn3ureC.mjs, `Server` constructor and `connect`); a 2025 session's
+ * server lists the 2025 revisions only, as the SDK's default does.
+ */
+const MODERN_REQUEST_VERSIONS = [...SUPPORTED_PROTOCOL_VERSIONS, '2026-07-28']
+
 const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts', '_toolInputSchemaJson'] as const
 
 /** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
@@ -66,7 +74,10 @@ class SessionServer extends McpServer {
   private readonly authInfo: AuthInfo
 
   constructor(private readonly session: SessionContext) {
-    super(SERVER_INFO, { capabilities: CAPABILITIES })
+    super(SERVER_INFO, {
+      capabilities: CAPABILITIES,
+      ...(session.sessionId === undefined && { supportedProtocolVersions: MODERN_REQUEST_VERSIONS }),
+    })
     const catalog = catalogFor(session.principal)
     const own = this as unknown as Registrations
     for (const field of REGISTRATIONS) {

@@ -1,86 +1,8 @@
 import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
-import { EVENT_STREAM_HEADERS, KEEPALIVE, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+import { KEEPALIVE, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
+import { PostAnswer } from './post-answer.js'
 import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
-
-/**
- * The answer to one POST that carried requests. It stays undecided until something is to be said: when
- * every answer arrives before any other message and before the next heartbeat, it is one
- * `application/json` body; when a related notification or request comes first (progress, logging,
- * sampling) or a heartbeat passes, it turns into an event stream, kept alive by heartbeats until every
- * request is answered. So a silent long call still gets bytes through the balancer, and a quick call
- * costs no event-stream framing.
- */
-class PostAnswer {
-  private mode: 'undecided' | 'json' | 'events' = 'undecided'
-  private held: JSONRPCMessage[] = []
-  /** Requests of this POST still counted as in flight: until the answer is flushed or gone, or the client cancels. */
-  readonly counted: Set<RequestId>
-
-  constructor(
-    readonly stream: BoundedStream,
-    readonly pending: Set<RequestId>,
-    private readonly batch: boolean,
-    private readonly sessionId: string,
-  ) {
-    this.counted = new Set(pending)
-  }
-
-  /** A message for this POST; `answers` names the request it answers, if it is a response. */
-  deliver(message: JSONRPCMessage, answers?: RequestId): void {
-    if (answers !== undefined) this.pending.delete(answers)
-    if (this.mode === 'undecided' && answers !== undefined) {
-      this.held.push(message)
-      if (this.pending.size === 0) this.json()
-      return
-    }
-    this.events()
-    this.stream.write(messageEvent(message))
-    this.endWhenAnswered()
-  }
-
-  /** A request of this POST that will get no answer (the client cancelled it). */
-  drop(id: RequestId): void {
-    this.pending.delete(id)
-    if (this.pending.size > 0) return
-    if (this.held.length > 0 && this.mode === 'undecided') return this.json()
-    this.events()
-    this.endWhenAnswered()
-  }
-
-  heartbeat(): void {
-    this.events()
-    this.stream.write(KEEPALIVE)
-  }
-
-  /** The session closed: whatever is unanswered never will be. */
-  end(): void {
-    this.events()
-    this.stream.end()
-  }
-
-  private json(): void {
-    this.mode = 'json'
-    if (!this.stream.open) return
-    const body = Buffer.from(JSON.stringify(this.batch ? this.held : this.held[0]))
-    this.held = []
-    this.stream.head(200, { 'content-type': 'application/json', 'content-length': body.length, 'mcp-session-id': this.sessionId })
-    if (this.stream.write(body)) this.stream.end()
-  }
-
-  /** Turns the answer into an event stream (once), sending what was held for a JSON body as its first events. */
-  private events(): void {
-    if (this.mode !== 'undecided' || !this.stream.open) return
-    this.mode = 'events'
-    this.stream.head(200, { ...EVENT_STREAM_HEADERS, 'mcp-session-id': this.sessionId })
-    for (const message of this.held) this.stream.write(messageEvent(message))
-    this.held = []
-  }
-
-  private endWhenAnswered(): void {
-    if (this.pending.size === 0 && this.stream.open) this.stream.end()
-  }
-}
 
 /**
  * Streamable HTTP (2025-03-26 to 2025-11-25) for one session, on the raw Node response, written for this
@@ -126,7 +48,7 @@ export class StreamableHttpTransport implements Transport {
 
   /** POSTed messages with requests among them, answered on `stream`. */
   answer(messages: JSONRPCMessage[], requestIds: RequestId[], stream: BoundedStream, batch: boolean): void {
-    const answer = new PostAnswer(stream, new Set(requestIds), batch, this.sessionId)
+    const answer = new PostAnswer(stream, new Set(requestIds), batch, { 'mcp-session-id': this.sessionId })
     for (const id of requestIds) this.answers.set(id, answer)
     this.open.add(answer)
     // The POST is gone (answered, cut off for not reading, or the client left): what it still waits for

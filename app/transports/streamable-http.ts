@@ -6,7 +6,7 @@ import { hijack } from '../http/hijack.js'
 import { isRequest } from '../sessions/message-kinds.js'
 import type { StreamableHttpSession } from './bindings.js'
 import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
-import { isModernRequest, modernHttp, type ModernHttpOptions } from './modern-http.js'
+import { modernHttp, modernRoute, type ModernHttpOptions } from './modern-http.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { StreamableHttpTransport } from './streamable-http-transport.js'
 
@@ -46,7 +46,7 @@ export interface StreamableHttpOptions {
 
 /**
  * Streamable HTTP on `/mcp`: MCP 2026-07-28 requests (no session, modern-http.ts) and 2025 sessions (2025-11-25
- * down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `isModernRequest`. One route serves both an
+ * down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `modernRoute`. One route serves both an
  * initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
  */
 export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true, modern }: StreamableHttpOptions = {}) {
@@ -94,7 +94,8 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   }
 
   app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
-    if (serveModern && isModernRequest(request)) return serveModern(request, reply)
+    const modern = serveModern && modernRoute(request)
+    if (modern) return serveModern(request, reply, modern)
     const messages = parseMessages(request.body)
     if (request.headers['mcp-session-id'] === undefined) {
       if (!messages.some(isInitialize)) {

@@ -162,6 +162,34 @@ t.test('raw modern requests: the server itself checks headers, version and metho
   t.equal(headerOnly.status, 400, 'a modern header without the envelope: 400')
   t.match(await headerOnly.json(), { id: 10, error: { code: -32602 } })
 
+  const noVersion = await rawCall(server, call, { ...bearer(ALICE), 'mcp-method': 'tools/call', 'mcp-name': 'add' })
+  t.equal(noVersion.status, 400, 'an envelope without the MCP-Protocol-Version header: 400')
+  t.match(await noVersion.json(), { id: 7, error: { code: -32020, data: { mismatch: { header: '(missing)' } } } })
+
+  const noName = await rawCall(server, call, modernHeaders('tools/call'))
+  t.equal(noName.status, 400, 'a tool call without Mcp-Name: 400')
+  t.match(await noName.json(), { id: 7, error: { code: -32020, message: /Mcp-Name header is absent/ } })
+
+  const encoded = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': `=?base64?${Buffer.from('add').toString('base64')}?=` }))
+  t.equal(encoded.status, 200, 'Mcp-Name in its Base64 form names the same tool')
+  t.match(await encoded.json(), { id: 7, result: { structuredContent: { sum: 3 } } })
+
+  const badBase64 = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': '=?base64?a*b?=' }))
+  t.equal(badBase64.status, 400, 'Mcp-Name with a broken Base64 form: 400')
+  t.match(await badBase64.json(), { id: 7, error: { code: -32020, message: /invalid Base64/ } })
+
+  const unknownTool = await rawCall(server, { name: 'nope', arguments: {} }, modernHeaders('tools/call', { 'mcp-name': 'nope' }))
+  t.equal(unknownTool.status, 200, 'a tool that does not exist is the call\'s own error: 200')
+  t.match(await unknownTool.json(), { id: 7, error: { code: -32602 } })
+
+  const notification = await postJson(
+    `${server.url}/mcp`,
+    { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 99, _meta: envelope() } },
+    modernHeaders('notifications/cancelled'),
+  )
+  t.equal(notification.status, 202, 'a notification is accepted with no answer')
+  t.equal(await notification.text(), '')
+
   await nothingHeld(t, server)
   await stillServes(t, server)
 })
@@ -198,6 +226,25 @@ t.test('a silent modern call gets heartbeats, then its answer as an event', asyn
   const data = text.split('\n').find((line) => line.startsWith('data: '))
   t.match(JSON.parse(data!.slice('data: '.length)), { id: 7, result: { content: [{ text: 'Finished all 2 steps' }] } })
   await nothingHeld(t, server)
+})
+
+t.test('subscriptions/listen opens a stream the SDK acknowledges; closing it leaves nothing behind', async (t) => {
+  const server = await startServer(t, ENV)
+  const response = await postJson(
+    `${server.url}/mcp`,
+    { jsonrpc: '2.0', id: 5, method: 'subscriptions/listen', params: { notifications: { toolsListChanged: true }, _meta: envelope() } },
+    modernHeaders('subscriptions/listen'),
+  )
+  t.equal(response.status, 200)
+  t.equal(response.headers.get('content-type'), 'text/event-stream')
+  const reader = response.body!.getReader()
+  const first = new TextDecoder().decode((await reader.read()).value)
+  t.match(first, /notifications\/subscriptions\/acknowledged/, 'the first event acknowledges the subscription')
+  t.equal(server.app.modernRequests.size, 1, 'the open stream counts as a request in flight')
+  await reader.cancel()
+  await nothingHeld(t, server)
+  t.ok(await eventually(() => server.logs.records().some((record) => record.event === 'modern_request' && record.method === 'subscriptions/listen')), 'audited')
+  await stillServes(t, server)
 })
 
 t.test('a quick modern call is one JSON body', async (t) => {

@@ -1,6 +1,9 @@
 import { z } from 'zod'
-import { inputRequired, inputResponse } from '@modelcontextprotocol/server'
+import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ClientCapabilities } from '@modelcontextprotocol/server'
 import { defineTool, toolError } from '../define.js'
+
+/** The request envelope's capabilities entry (SDK 2.4.0 types the envelope as `{}`). */
+type Envelope = { [CLIENT_CAPABILITIES_META_KEY]?: ClientCapabilities } | undefined
 
 export default defineTool({
   name: 'summarize',
@@ -22,8 +25,9 @@ export default defineTool({
    * result naming the client's reason.
    */
   async run({ text, maxWords }, { server, ctx, clientLog }) {
-    // Works on every era: on 2026-07-28 the SDK fills the capabilities in from the request's envelope.
-    if (!server.server.getClientCapabilities()?.sampling) {
+    // On 2026-07-28 the request's envelope declares what the client can do; on a 2025 session, its initialize did.
+    const capabilities = (ctx.mcpReq.envelope as Envelope)?.[CLIENT_CAPABILITIES_META_KEY] ?? server.server.getClientCapabilities()
+    if (!capabilities?.sampling) {
       return toolError('summarize needs a client that supports sampling (the "sampling" capability), and this client did not declare it')
     }
     const answer = inputResponse(ctx.mcpReq.inputResponses, 'summary')

@@ -99,15 +99,23 @@ export class ModernExchange extends PerRequestHTTPServerTransport {
     const written = this.answer.deliver(message, answers, ladder ? (LADDER_STATUS.get(code) ?? 200) : 200)
     if (answers === undefined) return
     this.answered = written
-    await this.close()
+    // Answered: the server has nothing left in flight, and it and this exchange are garbage together. Its
+    // close (Protocol._onclose) would only build a ConnectionClosed error for nobody and abort the signal of
+    // the request just answered: ≈ 6 % of a modern call's CPU in the benchmark's profile.
+    this.end()
   }
 
+  /** Ends the exchange before its answer (the client left, or the server closes): the handler is aborted. */
   override async close(): Promise<void> {
     if (this.closed) return
+    this.end()
+    if (this.answer.stream.open) this.answer.end()
+    this.onclose?.()
+  }
+
+  private end(): void {
     this.closed = true
     clearInterval(this.heartbeat)
-    if (!this.answered && this.answer.stream.open) this.answer.end()
     this.finish()
-    this.onclose?.()
   }
 }

@@ -22,7 +22,6 @@ async function startMain(t: Tap, env: Record<string, string>) {
   const port = await freePort()
   const child = spawnChild(t, process.execPath, [MAIN], { ...BASE_ENV, PORT: String(port), ...env })
   await waitForPort(port)
-  // The development banner is written right after listen: give it the chance to arrive.
   await eventually(() => child.output.includes('Server listening') || !child.running)
   return { child, port, url: `http://127.0.0.1:${port}` }
 }
@@ -62,6 +61,8 @@ t.test('key problems stop the start with one line each: a tools= name no tool ha
 
 t.test('outside production with no keys: a development key, printed once with both Inspector commands, works', async (t) => {
   const { child, port, url } = await startMain(t, { NODE_ENV: 'development' })
+  // The banner is written after listen resolves, so it may follow the "Server listening" log line.
+  await eventually(() => child.output.includes('Inspector UI:') || !child.running)
   const key = /key:\s+(dev_\S+)/.exec(child.output)?.[1]
   t.ok(key, 'the development key is printed')
   if (!key) return

@@ -9,6 +9,9 @@ import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextpro
  * CPU in the benchmark's profile.
  */
 
+/** The first revision without sessions (SDK: `isModernProtocolVersion`, a string comparison of dates). */
+export const FIRST_MODERN_REVISION = '2026-07-28'
+
 export const isRequest = (message: JSONRPCMessage): message is JSONRPCRequest => 'method' in message && 'id' in message
 
 /** The request a message answers (a result or an error response); undefined for anything else. */

@@ -37,9 +37,10 @@ const errorCode = (message: JSONRPCMessage) => ('error' in message ? message.err
  * answer is a web `Response` (and a web stream once it streams), and the SDK's zod checks on every message
  * it sends: the benchmark's profile had them at ≈ 12 % of a modern call's CPU. It extends that class only to
  * be recognised by it: `Server.connect` binds a server to the request's revision when the transport is the
- * SDK's per-request one (server dist mcp-oHn3ureC.mjs, `connect` and `perRequestClassificationOf`); none
- * of its methods is used. Closing the exchange before the answer is the request's cancellation: the SDK
- * aborts the handler (`ctx.mcpReq.signal`) when its transport closes.
+ * SDK's per-request one (server dist mcp-oHn3ureC.mjs, `connect` and `perRequestClassificationOf`); every
+ * method a transport needs is ours, none of the SDK class's behaviour is used. Closing the exchange before
+ * the answer is the request's cancellation: the SDK aborts the handler (`ctx.mcpReq.signal`) when its
+ * transport closes.
  */
 export class ModernExchange extends PerRequestHTTPServerTransport {
   /** The answer was written whole. */

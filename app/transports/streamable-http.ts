@@ -6,7 +6,8 @@ import { hijack } from '../http/hijack.js'
 import { isRequest } from '../sessions/message-kinds.js'
 import type { StreamableHttpSession } from './bindings.js'
 import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
-import { modernHttp, modernRoute, type ModernHttpOptions } from './modern-http.js'
+import { modernHttp, type ModernHttpOptions } from './modern-http.js'
+import { modernRoute } from './modern-route.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { StreamableHttpTransport } from './streamable-http-transport.js'
 
@@ -45,9 +46,9 @@ export interface StreamableHttpOptions {
 }
 
 /**
- * Streamable HTTP on `/mcp`: MCP 2026-07-28 requests (no session, modern-http.ts) and 2025 sessions (2025-11-25
- * down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `modernRoute`. One route serves both an
- * initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
+ * Streamable HTTP on `/mcp`: MCP 2026-07-28 requests (no session, modern-route.ts and modern-http.ts) and 2025
+ * sessions (2025-11-25 down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `modernRoute`. One route
+ * serves both an initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
  */
 export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true, modern }: StreamableHttpOptions = {}) {
   const serveModern = modern && modernHttp(app, modern)

@@ -10,7 +10,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server'
 import type { ApiKey } from '../keys.js'
-import { FIRST_MODERN_REVISION, answeredRequest, isRequest } from '../sessions/message-kinds.js'
+import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../sessions/message-kinds.js'
 import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
@@ -118,8 +118,7 @@ class SessionServer extends McpServer {
     const protocol = this.server as unknown as Dispatch
     const withSession = { authInfo: this.authInfo }
     transport.onmessage = (message, extra) => {
-      const answered = answeredRequest(message)
-      if (answered !== undefined) return protocol._onresponse(message as JSONRPCResponse)
+      if (isResponse(message)) return protocol._onresponse(message)
       const receiveExtra = extra ? { ...extra, ...withSession } : withSession
       if (isRequest(message)) protocol._onrequest(message, receiveExtra)
       else protocol._onnotification(message as JSONRPCNotification, receiveExtra)

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/server'
+import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from '@modelcontextprotocol/server'
 
 /*
  * The kind of a JSON-RPC message known to be well formed: one that passed the SDK's JSONRPCMessageSchema on the
@@ -14,9 +14,12 @@ export const FIRST_MODERN_REVISION = '2026-07-28'
 
 export const isRequest = (message: JSONRPCMessage): message is JSONRPCRequest => 'method' in message && 'id' in message
 
+/** A result or an error response (an error may have no id: the request it answers could not be read). */
+export const isResponse = (message: JSONRPCMessage): message is JSONRPCResponse => 'result' in message || 'error' in message
+
 /** The request a message answers (a result or an error response); undefined for anything else. */
 export function answeredRequest(message: JSONRPCMessage): RequestId | undefined {
-  return 'result' in message || 'error' in message ? (message.id ?? undefined) : undefined
+  return isResponse(message) ? (message.id ?? undefined) : undefined
 }
 
 /** The request a `notifications/cancelled` names; undefined for any other message. */

@@ -63,8 +63,8 @@ export interface ModernHttpOptions {
  * for it over a ModernExchange, which writes the answer through a BoundedStream like every other stream, with
  * heartbeats for a silent call. We do not hand requests to the SDK's entry (`createMcpHandler`): it turns each
  * into a web Request and its answer into a web Response, which made a modern call cost 1.8× the CPU in the
- * benchmark's profile (1.49 against 0.83 ms), and it would classify the request a second time. `subscriptions/listen` still goes to the SDK's
- * entry, whose event bus feeds that stream.
+ * benchmark's profile (1.49 against 0.83 ms), and it would classify the request a second time.
+ * `subscriptions/listen` still goes to the SDK's entry, whose event bus feeds that stream.
  */
 export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit }: ModernHttpOptions) {
   const callers = new WeakMap<Request, Caller>()
@@ -74,7 +74,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
       if (!caller) throw new Error('a modern request reached the SDK without its caller')
       return createServer(caller.principal, undefined, caller.log)
     },
-    { legacy: 'reject', keepAliveMs: heartbeatMs, onerror: (error) => app.log.debug({ err: error }, 'modern request refused or failed') },
+    { legacy: 'reject', keepAliveMs: heartbeatMs, onerror: (error) => app.log.debug({ err: error }, 'subscriptions/listen refused or failed') },
   )
   app.addHook('onClose', () => listenEntry.close())
 

@@ -24,7 +24,7 @@ export class Metrics {
   readonly modernInFlight = new Gauge({ name: 'mcp_modern_requests_in_flight', help: 'MCP 2026-07-28 requests being served on this task', registers: [this.registry] })
   readonly modernRequests = new Counter({
     name: 'mcp_modern_requests_total',
-    help: 'MCP 2026-07-28 requests by method and outcome (ok, rejected, error, cancelled, cut)',
+    help: 'MCP 2026-07-28 requests by method and outcome (ok, rejected, error, cancelled)',
     labelNames: ['method', 'outcome'] as const,
     registers: [this.registry],
   })

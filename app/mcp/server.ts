@@ -55,12 +55,24 @@ const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredR
 
 /** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
 const catalogs = new Map<string, Registrations>()
+/** Each key's catalog, found without spelling its allow-lists out again: a server is built per 2026-07-28 request. */
+const catalogOfKey = new WeakMap<ApiKey, Registrations>()
 
 const allows = (list: ReadonlySet<string> | undefined, name: string) => !list || list.has(name)
 const listKey = (list: ReadonlySet<string> | undefined) => (list ? [...list].sort().join('|') : '*')
 
 /** What a key may see: its allow-lists (`tools=`, `prompts=`, `resources=`), or everything. */
-function catalogFor({ allowedTools, allowedPrompts, allowedResources }: ApiKey): Registrations {
+function catalogFor(principal: ApiKey): Registrations {
+  let catalog = catalogOfKey.get(principal)
+  if (!catalog) {
+    catalog = catalogOfLists(principal)
+    catalogOfKey.set(principal, catalog)
+  }
+  return catalog
+}
+
+/** One registration per distinct combination of allow-lists, however many keys share it. */
+function catalogOfLists({ allowedTools, allowedPrompts, allowedResources }: ApiKey): Registrations {
   const key = [allowedTools, allowedPrompts, allowedResources].map(listKey).join(' ')
   let catalog = catalogs.get(key)
   if (!catalog) {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
 import { catalogNames } from './mcp/catalog.js'
+import { sdkSelfTest } from './self-test.js'
 import { buildServer } from './server.js'
 import { runStdio } from './stdio.js'
 
@@ -37,6 +38,11 @@ function developmentBanner(config: Config, secret: string): string {
 
 async function main() {
   let config = configOrExit()
+  const sdkProblem = await sdkSelfTest(config)
+  if (sdkProblem) {
+    process.stderr.write(`SDK self-test failed (the installed @modelcontextprotocol/server does not work as this server uses it): ${sdkProblem}\n`)
+    process.exit(78)
+  }
   let devSecret: string | undefined
   if (config.keys.length === 0) {
     const dev = generateDevelopmentKey()

@@ -144,9 +144,7 @@ interface Dispatch {
   _onrequest(message: JSONRPCRequest, extra: MessageExtraInfo): void
   _onnotification(message: JSONRPCNotification, extra: MessageExtraInfo): void
 }
-for (const method of ['_onresponse', '_onrequest', '_onnotification']) {
-  if (typeof (Server.prototype as unknown as Record<string, unknown>)[method] !== 'function') throw new Error(`@modelcontextprotocol/server no longer dispatches with ${method}`)
-}
+const DISPATCH = ['_onresponse', '_onrequest', '_onnotification'] as const
 
 /**
  * SDK 2.4.0 checks a tool's arguments in `McpServer.validateToolInput` (private) before the tool's handler and
@@ -155,14 +153,27 @@ for (const method of ['_onresponse', '_onrequest', '_onnotification']) {
  */
 type ValidateToolInput = (this: SessionServer, tool: unknown, args: unknown, toolName: string) => Promise<unknown>
 const sdkValidateToolInput = (McpServer.prototype as unknown as { validateToolInput?: ValidateToolInput }).validateToolInput
-if (typeof sdkValidateToolInput !== 'function') throw new Error('@modelcontextprotocol/server no longer checks tool input in validateToolInput')
-;(SessionServer.prototype as unknown as { validateToolInput: ValidateToolInput }).validateToolInput = async function (tool, args, toolName) {
-  try {
-    return await sdkValidateToolInput.call(this, tool, args, toolName)
-  } catch (error) {
-    this.auditRefusedCall(toolName)
-    throw error
+if (typeof sdkValidateToolInput === 'function') {
+  ;(SessionServer.prototype as unknown as { validateToolInput: ValidateToolInput }).validateToolInput = async function (tool, args, toolName) {
+    try {
+      return await sdkValidateToolInput.call(this, tool, args, toolName)
+    } catch (error) {
+      this.auditRefusedCall(toolName)
+      throw error
+    }
   }
+}
+
+/**
+ * The SDK methods this module reaches on the prototypes, each missing one named (the start-up self-test
+ * refuses to start on any; the fields adopted per server are checked by serving a request, see self-test.ts).
+ */
+export function sdkContractProblems(): string[] {
+  const problems = DISPATCH.filter((method) => typeof (Server.prototype as unknown as Record<string, unknown>)[method] !== 'function').map(
+    (method) => `@modelcontextprotocol/server no longer dispatches with Server.${method}`,
+  )
+  if (typeof sdkValidateToolInput !== 'function') problems.push('@modelcontextprotocol/server no longer checks tool input in McpServer.validateToolInput')
+  return problems
 }
 
 export function createMcpServer(session: SessionContext): McpServer {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
 import { sessionNotFound } from './http/errors.js'
+import { boundInput } from './http/input-bounds.js'
 import type { ApiKey } from './keys.js'
 import { createListener } from './server-options.js'
 import { RELAY_HEADER, RelayVerifier, bodyDigest, forwardedHeaders } from './sessions/relay.js'
@@ -35,6 +36,8 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
   peer.decorate('sessionIds', app.sessionIds)
   peer.decorate('metrics', app.metrics)
   peer.decorate('relay', undefined)
+  // Relayed requests are held against their key and the task here too: this task's heap is the one they fill.
+  boundInput(peer, app.inputLoad, app.heapGuard, config.maxBodyBytes)
   const keysByName = new Map(config.keys.map((key) => [key.name, key]))
   const verifier = new RelayVerifier(secret)
   peer.decorateRequest('principal', undefined as unknown as ApiKey)
@@ -50,11 +53,10 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
     request.log = request.log.child({ principal: key.name, relayed: true })
   })
   // The signature was checked before the body was read; the body must be the one it was signed with.
-  const parseJson = peer.getDefaultJsonParser('error', 'error')
   peer.removeContentTypeParser('application/json')
   peer.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     if (bodyDigest(body) !== request.signedBodyDigest) return done(sessionNotFound(), undefined)
-    parseJson(request, body.toString(), done)
+    peer.parseJson(request, body.toString(), done)
   })
   peer.addHook('preHandler', async (request) => {
     if (request.body === undefined && request.signedBodyDigest !== bodyDigest()) throw sessionNotFound()

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import Fastify, { LogController, type FastifyHttpOptions, type FastifyInstance } from 'fastify'
+import type { JsonParser } from './http/json-body.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The listener's JSON body parser (shape checked, charged to the request's input hold). */
+    parseJson: JsonParser
+  }
+}
 import type { Config } from './config.js'
 import errors from './http/errors.js'
+import { shapedJsonParser } from './http/json-body.js'
 import requestLog from './http/request-log.js'
 
 /** Fastify settings shared by the public listener and the peer listener. */
@@ -33,6 +42,10 @@ export async function createListener(
   listener.server.headersTimeout = config.headersTimeoutMs
   // Only JSON bodies exist here; without this parser text/plain would be read instead of refused with 415.
   listener.removeContentTypeParser('text/plain')
+  const parseJson = shapedJsonParser(config, listener.getDefaultJsonParser('error', 'error'))
+  listener.removeContentTypeParser('application/json')
+  listener.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
+  listener.decorate('parseJson', parseJson)
   await listener.register(errors)
   await listener.register(requestLog)
   return listener

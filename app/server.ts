@@ -19,6 +19,12 @@ export const REDACTED_PATHS = [
   'headers["set-cookie"]',
 ]
 
+/**
+ * Log bytes waiting for stdout at most. A slow log sink under a flood (failed logins, say) would otherwise
+ * grow the task's memory without limit: past this pino's destination drops lines and says so in a metric.
+ */
+const LOG_BUFFER_BYTES = 2 * 1024 * 1024
+
 export interface ServerOptions {
   /** Where log lines go; defaults to stdout. */
   logStream?: NodeJS.WritableStream
@@ -29,6 +35,7 @@ export interface ServerOptions {
  * When the peer port is on, a second listener for relayed requests starts and stops with it.
  */
 export async function buildServer(config: Config, { logStream }: ServerOptions = {}): Promise<FastifyInstance> {
+  const stdout = logStream ? undefined : pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_BYTES })
   const app = await createListener(config, {
     logger: {
       level: config.logLevel,
@@ -36,7 +43,7 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
       // Asynchronous: a log line costs no write(2) on the call path, lines are written in batches while the
       // previous write is under way. pino flushes what is buffered when the process exits (pino
       // docs/asynchronous.md; on-exit-leak-free in lib/tools.js); a SIGKILL can lose the last lines.
-      stream: logStream ?? pino.destination({ dest: 1, sync: false }),
+      stream: logStream ?? stdout,
     },
     trustProxy: config.trustProxy,
   })
@@ -46,6 +53,7 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
   }
   const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
   await app.register(mcpApp, { config, secret, owner })
+  stdout?.on('drop', () => app.metrics.logLinesDropped.inc())
   if (owner) {
     const peer = await buildPeerServer(app, config, secret)
     app.addHook('onListen', async () => {

@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks'
 import t from 'tap'
 import { Redis } from 'ioredis'
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
-import { ALICE, connect, resultJson } from './helpers/server.js'
+import { ALICE, BOB, connect, resultJson } from './helpers/server.js'
 import { counter, eventually, startRedis, startTask } from './helpers/processes.js'
-import { INITIALIZE, bearer, postJson, request } from './helpers/http.js'
+import { INITIALIZE, PING, bearer, postJson, request } from './helpers/http.js'
 import { ensureBuilt } from './helpers/build.js'
 import { resourceText } from './mcp/helpers.js'
 
@@ -95,4 +95,29 @@ t.test(`Redis paused (CLIENT PAUSE ALL): no request waits past ${BOUND_MS} ms, r
   t.ok(task.child.running, 'the server never stopped')
   t.match(task.child.output, /"event":"redis_hanging"/, 'the hang is logged')
   t.match(task.child.output, /"event":"redis_answering"/, 'and its end')
+})
+
+t.test('Redis paused: the key rate limit still holds, counted in memory on the task (429 past the limit, valid keys of others served)', async (t) => {
+  const redis = await startRedis(t)
+  const limit = 5
+  const task = await startTask(t, { REDIS_URL: redis.url, MCP_REDIS_TIMEOUT_MS: String(TIMEOUT_MS), MCP_RATE_LIMIT_PER_MIN: String(limit) })
+  t.ok(await eventually(async () => (await readiness(task.url)).status === 200), 'ready once Redis answers')
+  const admin = new Redis(redis.url, { lazyConnect: true })
+  await admin.connect()
+  await admin.call('CLIENT', 'PAUSE', String(PAUSE_MS), 'ALL')
+  admin.disconnect()
+  const statuses: number[] = []
+  for (let i = 0; i <= limit; i++) {
+    const response = await postJson(`${task.url}/mcp`, PING, { ...bearer(ALICE), 'mcp-session-id': 'none' })
+    statuses.push(response.status)
+    if (response.status === 429) {
+      t.match(await response.json(), { error: { message: /Too many requests for this key/ } }, 'the key rate answer')
+      t.ok(Number(response.headers.get('retry-after')) > 0, 'with Retry-After')
+    } else await response.text()
+  }
+  t.same(statuses, [...Array(limit).fill(404), 429], `${limit} requests pass (unknown session: 404), the next is refused while Redis hangs`)
+  const other = await postJson(`${task.url}/mcp`, PING, { ...bearer(BOB), 'mcp-session-id': 'none' })
+  t.equal(other.status, 404, 'another key is not limited by it')
+  await other.text()
+  t.ok(await eventually(async () => (await readiness(task.url)).status === 200, 15_000), 'ready again once Redis answers')
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { findKey, type ApiKey } from '../keys.js'
@@ -17,6 +17,22 @@ declare module 'fastify' {
   }
 }
 
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>
+type LimitVerdict = Awaited<ReturnType<Limiter>>
+type CountedVerdict = Extract<LimitVerdict, { isAllowed: false }>
+
+/**
+ * The rate-limit plugin in a scope of its own, handing `ready` the scope once the plugin is loaded: it
+ * decorates the scope it is registered in once, with one store, and the limits need two (Redis, and memory
+ * while Redis cannot be reached). The plugin after it in the same scope loads only once it has.
+ */
+function limiterScope(app: FastifyInstance, options: RateLimitPluginOptions, ready: (scope: FastifyInstance) => void): void {
+  app.register(async (scope) => {
+    scope.register(rateLimit, options)
+    scope.register(async () => ready(scope))
+  })
+}
+
 /** `Bearer <key>`; the scheme is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` work too. */
 const BEARER = /^bearer +(.+)$/i
 
@@ -26,10 +42,6 @@ function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key']
   return typeof header === 'string' ? header : undefined
 }
-
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>
-type LimitVerdict = Awaited<ReturnType<Limiter>>
-type CountedVerdict = Extract<LimitVerdict, { isAllowed: false }>
 
 export interface AuthOptions {
   config: Config
@@ -43,30 +55,31 @@ export interface AuthOptions {
  * REDIS_URL is set, so a limit holds across all tasks together.
  */
 export default fp(async function auth(app: FastifyInstance, { config, keys }: AuthOptions) {
-  // With Redis the counters are shared by every task. While Redis is down or hangs the limits let requests
-  // through (and readiness says so) rather than turning a cache outage into an outage of every session. The
-  // plugin's own `skipOnError` would swallow the error; `count` does the same but lets SharedRedis see a
-  // timeout, so the next command fails at once instead of waiting the timeout again.
+  // With Redis the counters are shared by every task. While Redis is down or hangs, each task counts on its own
+  // (the same limits, in memory) rather than letting everything through or turning a cache outage into an
+  // outage of every session; readiness says Redis is down meanwhile. The plugin's own `skipOnError` would
+  // swallow the error; `count` does the same but lets SharedRedis see a timeout, so the next command fails at
+  // once instead of waiting the timeout again.
   const shared = app.redis
-  await app.register(rateLimit, { global: false, redis: shared?.client, nameSpace: 'mcp-rl:', skipOnError: false })
-  const count = async (limiter: Limiter, request: FastifyRequest): Promise<LimitVerdict | undefined> => {
-    if (!shared) return limiter(request)
+  const limits = (scope: Pick<FastifyInstance, 'createRateLimit'>) => ({
+    perKey: scope.createRateLimit({ max: config.rateLimitPerMin, timeWindow: 60_000, keyGenerator: (request) => `key:${request.principal.name}` }),
+    failuresPerIp: scope.createRateLimit({ max: config.authFailuresPerMin, timeWindow: 60_000, keyGenerator: (request) => `authfail:${request.ip}` }),
+  })
+  type Limits = ReturnType<typeof limits>
+  let counters: Limits | undefined
+  let fallback: Limits | undefined
+  limiterScope(app, { global: false, redis: shared?.client, nameSpace: 'mcp-rl:', skipOnError: false }, (scope) => (counters = limits(scope)))
+  if (shared) limiterScope(app, { global: false }, (scope) => (fallback = limits(scope)))
+  const count = async (limit: keyof Limits, request: FastifyRequest): Promise<LimitVerdict> => {
+    const limiter = counters?.[limit]
+    if (!limiter) throw new Error('rate limits used before the server is ready')
+    if (!shared || !fallback) return limiter(request)
     try {
       return await shared.run(() => limiter(request))
     } catch {
-      return undefined
+      return fallback[limit](request)
     }
   }
-  const perKey = app.createRateLimit({
-    max: config.rateLimitPerMin,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `key:${request.principal.name}`,
-  })
-  const failuresPerIp = app.createRateLimit({
-    max: config.authFailuresPerMin,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `authfail:${request.ip}`,
-  })
 
   const keyRateExceeded = (retryAfterSeconds: number) => {
     app.metrics.rateLimited.inc({ reason: 'key_rate' })
@@ -82,8 +95,8 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     const key = presented ? findKey(keys, presented) : undefined
     if (!key) {
       app.metrics.authFailures.inc()
-      const verdict = await count(failuresPerIp, request)
-      if (verdict && !verdict.isAllowed && verdict.isExceeded) {
+      const verdict = await count('failuresPerIp', request)
+      if (!verdict.isAllowed && verdict.isExceeded) {
         app.metrics.rateLimited.inc({ reason: 'auth_failures' })
         throw tooManyRequests(verdict.ttlInSeconds, 'failed authentication attempts from this address')
       }
@@ -94,8 +107,8 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     // Fastify built this request's own pino child logger; naming the principal on it instead of building a
     // second child saves 2 % of a tool call's CPU (benchmark profile). pino's setBindings adds to its bindings.
     ;(request.log as Logger).setBindings({ principal: key.name })
-    const verdict = await count(perKey, request)
-    if (!verdict || verdict.isAllowed) return
+    const verdict = await count('perKey', request)
+    if (verdict.isAllowed) return
     if (verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)
     verdicts.set(request, verdict)
   })
@@ -109,9 +122,9 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
     if (!first || !Array.isArray(request.body) || request.body.length < 2) return
     const more = request.body.length - 1
     if (more > first.remaining) throw keyRateExceeded(first.ttlInSeconds)
-    const counted = await Promise.all(Array.from({ length: more }, () => count(perKey, request)))
+    const counted = await Promise.all(Array.from({ length: more }, () => count('perKey', request)))
     for (const verdict of counted) {
-      if (verdict && !verdict.isAllowed && verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)
+      if (!verdict.isAllowed && verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)
     }
   })
 })

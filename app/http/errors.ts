@@ -59,6 +59,9 @@ function fromFastify(error: FastifyError): HttpError | undefined {
 }
 
 export function sendError(reply: FastifyReply, error: HttpError) {
+  // Refused before its body was read (no key, over a budget): the connection closes rather than reading and
+  // discarding what the client still sends.
+  if (!reply.request.raw.complete) reply.header('connection', 'close')
   return reply.code(error.statusCode).headers(error.headers).send(errorBody(error.rpcCode, error.message))
 }
 

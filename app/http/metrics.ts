@@ -21,6 +21,7 @@ export class Metrics {
   })
   readonly authFailures = new Counter({ name: 'mcp_auth_failures_total', help: 'Requests with a missing or wrong API key', registers: [this.registry] })
   readonly rateLimited = new Counter({ name: 'mcp_rate_limited_total', help: 'Requests refused by a rate limit or session cap', labelNames: ['reason'] as const, registers: [this.registry] })
+  readonly inputBytes = new Gauge({ name: 'mcp_input_bytes', help: 'Request bytes held by this task: bodies being received (declared length) and being served (parsed cost)', registers: [this.registry] })
   readonly modernInFlight = new Gauge({ name: 'mcp_modern_requests_in_flight', help: 'MCP 2026-07-28 requests being served on this task', registers: [this.registry] })
   readonly modernRequests = new Counter({
     name: 'mcp_modern_requests_total',
@@ -28,6 +29,7 @@ export class Metrics {
     labelNames: ['method', 'outcome'] as const,
     registers: [this.registry],
   })
+  readonly logLinesDropped = new Counter({ name: 'mcp_log_lines_dropped_total', help: 'Log lines dropped because stdout did not keep up (the log buffer was full)', registers: [this.registry] })
   readonly relayed = new Counter({ name: 'mcp_relayed_requests_total', help: 'Requests relayed to the task owning their session', labelNames: ['outcome'] as const, registers: [this.registry] })
 
   constructor() {

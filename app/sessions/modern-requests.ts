@@ -1,22 +1,20 @@
 import type { Metrics } from '../http/metrics.js'
-import { HttpError, shuttingDown, tooManyRequests } from '../http/errors.js'
-import type { ApiKey } from '../keys.js'
+import { HttpError, shuttingDown } from '../http/errors.js'
+import type { InputHold } from '../http/input-load.js'
 
 export interface ModernLimits {
   maxModernInFlight: number
-  maxModernInFlightPerKey: number
 }
 
 const RETRY_AFTER_SECONDS = 1
 
 /**
  * The MCP 2026-07-28 requests this task is serving. They open no session, so the session caps cannot bound
- * them: these caps do, for the task and for each key, and a draining task refuses new ones (503) while the
- * ones in flight finish.
+ * them: this cap does for the task, the key's cap on requests in flight across eras for each key (its
+ * input hold), and a draining task refuses new ones (503) while the ones in flight finish.
  */
 export class ModernRequests {
   private count = 0
-  private readonly perPrincipal = new Map<string, number>()
 
   constructor(
     private readonly limits: ModernLimits,
@@ -29,29 +27,24 @@ export class ModernRequests {
   }
 
   /** Counts a new request in, or refuses it before any work; the returned function counts it out (once). */
-  admit(principal: ApiKey): () => void {
+  admit(hold: InputHold): () => void {
     if (this.draining()) throw shuttingDown()
     if (this.count >= this.limits.maxModernInFlight) {
       this.metrics.rateLimited.inc({ reason: 'task_modern_in_flight' })
       throw new HttpError(503, 'Service Unavailable: this task serves its maximum number of requests', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
     }
-    const held = this.perPrincipal.get(principal.name) ?? 0
-    if (held >= this.limits.maxModernInFlightPerKey) {
-      this.metrics.rateLimited.inc({ reason: 'key_modern_in_flight' })
-      throw tooManyRequests(RETRY_AFTER_SECONDS, `requests in flight for this key (at most ${this.limits.maxModernInFlightPerKey})`)
-    }
-    this.move(principal.name, held + 1, 1)
+    hold.addRequests(1)
+    this.move(1)
     let released = false
     return () => {
       if (released) return
       released = true
-      this.move(principal.name, (this.perPrincipal.get(principal.name) ?? 1) - 1, -1)
+      hold.settleRequest()
+      this.move(-1)
     }
   }
 
-  private move(principal: string, held: number, delta: number): void {
-    if (held > 0) this.perPrincipal.set(principal, held)
-    else this.perPrincipal.delete(principal)
+  private move(delta: number): void {
     this.count += delta
     this.metrics.modernInFlight.set(this.count)
   }

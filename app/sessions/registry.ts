@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server'
 import { HttpError, sessionNotFound, shuttingDown, tooManyRequests } from '../http/errors.js'
+import type { InputHold } from '../http/input-load.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
 import { BoundedStream, KeyBudgets, type HijackedResponse } from './bounded-stream.js'
@@ -180,11 +181,12 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
   }
 
   /**
-   * Admits a request's messages against the session's bound on requests in flight, all or none: over it the
-   * request is refused (429), and so is a batch larger than the bound. Returns the admitted request ids.
+   * Admits a request's messages against the session's bound on requests in flight and its key's, all or
+   * none: over either the request is refused (429), and so is a batch larger than the bound. Returns the
+   * admitted request ids, which hold the body's input until they are settled.
    */
-  admitRequests(session: Session, messages: JSONRPCMessage[]): RequestId[] {
-    const ids = session.inFlight.admit(messages)
+  admitRequests(session: Session, messages: JSONRPCMessage[], hold: InputHold): RequestId[] {
+    const ids = session.inFlight.admit(messages, hold)
     if (ids) return ids
     this.metrics.rateLimited.inc({ reason: 'in_flight' })
     throw tooManyRequests(RETRY_AFTER_IN_FLIGHT_SECONDS, `requests in flight for this session (at most ${session.inFlight.max})`)
@@ -204,6 +206,7 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
   private remove(session: Session<B>): void {
     if (this.sessions.get(session.id) !== session) return
     this.sessions.delete(session.id)
+    session.inFlight.clear()
     const count = (this.perPrincipal.get(session.principal) ?? 1) - 1
     if (count > 0) this.perPrincipal.set(session.principal, count)
     else this.perPrincipal.delete(session.principal)

@@ -1,5 +1,8 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
   PerRequestHTTPServerTransport,
+  type McpServer,
   ProtocolErrorCode,
   type JSONRPCMessage,
   type JSONRPCNotification,
@@ -27,6 +30,26 @@ const LADDER_STATUS = new Map<number, number>([
   [ProtocolErrorCode.MissingRequiredClientCapability, 400],
   [-32020, 400], // HeaderMismatch
 ])
+
+/** Where SDK 2.4.0's `Server` keeps what a client said of itself (server dist mcp-oHn3ureC.mjs, `writeClientIdentity`). */
+interface ClientIdentity {
+  _clientCapabilities?: unknown
+  _clientVersion?: unknown
+}
+
+/**
+ * Tells the server built for a modern request who the client is, from the request's envelope, as the SDK's
+ * own HTTP entry does (`seedClientIdentityFromEnvelope`, which the SDK does not export): so
+ * `getClientCapabilities()` and `getClientVersion()` answer on every era, as they do after a 2025 initialize.
+ * The start-up self-test proves the fields still exist (a modern whoami names its client).
+ */
+export function seedClientIdentity(server: McpServer, message: JSONRPCRequest | JSONRPCNotification): void {
+  const meta = message.params?._meta as Record<string, unknown> | undefined
+  if (meta === undefined) return
+  const identity = server.server as unknown as ClientIdentity
+  if (meta[CLIENT_CAPABILITIES_META_KEY] !== undefined) identity._clientCapabilities = meta[CLIENT_CAPABILITIES_META_KEY]
+  if (meta[CLIENT_INFO_META_KEY] !== undefined) identity._clientVersion = meta[CLIENT_INFO_META_KEY]
+}
 
 const errorCode = (message: JSONRPCMessage) => ('error' in message ? message.error.code : undefined)
 

@@ -2,11 +2,12 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { INTERNAL_ERROR, createMcpHandler } from '@modelcontextprotocol/server'
 import { hijack } from '../http/hijack.js'
+import { holdOf } from '../http/input-bounds.js'
 import type { ApiKey } from '../keys.js'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { roundOf } from '../sessions/message-kinds.js'
 import type { ServerFactory } from '../sessions/registry.js'
-import { ModernExchange } from './modern-exchange.js'
+import { ModernExchange, seedClientIdentity } from './modern-exchange.js'
 import { echoedId, refusal, rejection, type ModernMessage, type ModernRoute, type Refusal } from './modern-route.js'
 
 /** The headers the SDK's modern entry reads: the media types and the MCP ones (method, name, version, params). */
@@ -97,6 +98,8 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
         if (!stream.write(chunk.value)) return false
       }
     }
+    // The SDK's stream also ends when we cancel it because the client left: that listen did not end whole.
+    if (!stream.open) return false
     stream.end()
     return true
   }
@@ -104,7 +107,9 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
   /** Serves the request on a server built for it; true if its answer was written whole. */
   async function exchange(request: FastifyRequest, route: ModernMessage, stream: BoundedStream): Promise<boolean> {
     const modernExchange = new ModernExchange(route.classification, stream, heartbeatMs)
-    await createServer(request.principal, undefined, request.log).connect(modernExchange)
+    const server = createServer(request.principal, undefined, request.log)
+    seedClientIdentity(server, route.message)
+    await server.connect(modernExchange)
     await modernExchange.serve(route.message)
     return modernExchange.answered
   }
@@ -130,7 +135,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     const refused = refusal(route, request)
     if (refused) return refuse(request, reply, started, refused)
     // The caps may refuse it (429, 503) before the reply is handed over and the request counted.
-    const release = app.modernRequests.admit(request.principal)
+    const release = app.modernRequests.admit(holdOf(request))
     const stream = app.sessions.bound(request.principal, hijack(reply), request.log)
     stream.whenEnded(release)
     let complete = false

@@ -59,11 +59,21 @@ const mismatch = (header: string, body: string): Refusal => ({
 /** Which param the Mcp-Name header repeats, by method (SDK 2.4.0 src MCP_NAME_HEADER_SOURCE). */
 const NAMED_PARAM: Record<string, string> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri', 'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId' }
 
-/** An Mcp-Name value: as it is, or the UTF-8 inside a `=?base64?…?=` sentinel; undefined when that is not canonical Base64. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * An Mcp-Name value: as it is, or the UTF-8 inside a `=?base64?…?=` sentinel; undefined when that is not
+ * canonical Base64 of valid UTF-8 (the SDK answers both -32020).
+ */
 function decodeName(value: string): string | undefined {
   if (!(value.startsWith('=?base64?') && value.endsWith('?='))) return value
   const base64 = value.slice(9, -2)
-  return /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(base64) ? Buffer.from(base64, 'base64').toString('utf8') : undefined
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(base64)) return undefined
+  try {
+    return strictUtf8.decode(Buffer.from(base64, 'base64'))
+  } catch {
+    return undefined
+  }
 }
 
 /** A refusal of the SDK's classification (a malformed envelope, a header disagreeing with the body, …). */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { invalidRequest } from '../http/errors.js'
 import { hijack } from '../http/hijack.js'
+import { holdOf } from '../http/input-bounds.js'
 import { parseMessage, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
 import { SseServerTransport } from './sse-transport.js'
@@ -31,7 +32,7 @@ export async function sseSessionRoutes(app: FastifyInstance) {
     const session = app.sessions.find(query.data.sessionId, request.principal, 'sse', request.log)
     if (!session) return relayOrNotFound(app, request, reply, query.data.sessionId)
     app.sessions.touch(session)
-    app.sessions.admitRequests(session, [message])
+    app.sessions.admitRequests(session, [message], holdOf(request))
     app.metrics.messages.inc({ transport: 'sse' })
     session.transport.receive(message)
     return reply.code(202).send()

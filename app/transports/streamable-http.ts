@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/server'
 import { HttpError, RpcCode, invalidRequest, sessionNotFound } from '../http/errors.js'
 import { hijack } from '../http/hijack.js'
+import { holdOf } from '../http/input-bounds.js'
 import { isRequest } from '../sessions/message-kinds.js'
 import type { StreamableHttpSession } from './bindings.js'
 import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJson } from './json-rpc.js'
@@ -55,7 +56,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
 
   /** POSTed messages: 202 when none is a request, else answered on this response (JSON or events, see PostAnswer). */
   function post(session: StreamableHttpSession, request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
-    const requestIds = app.sessions.admitRequests(session, messages)
+    const requestIds = app.sessions.admitRequests(session, messages, holdOf(request))
     app.metrics.messages.inc({ transport: 'streamable-http' }, messages.length)
     if (!messages.some(isRequest)) {
       session.transport.receive(messages)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ALICE, startServer } from '../helpers/server.js'
+import { ALICE, BOB, startServer } from '../helpers/server.js'
 import { eventually } from '../helpers/processes.js'
 import { type Tap, INITIALIZE, PING, bearer, expectError, initializeRaw, nothingLeaked, openSse, postJson, stillServes } from '../helpers/http.js'
 
@@ -71,4 +71,63 @@ t.test('a good SDK client is never near the bound', async (t) => {
   t.same(answers.map((answer) => answer.status), Array(16).fill(200), 'the default bound (16) serves 16 concurrent requests')
   await Promise.all(answers.map((answer) => answer.text()))
   await stillServes(t, server)
+})
+
+t.test('a request id used twice in one 2025-03-26 batch, or already in flight, is refused (400) and leaks no slot', async (t) => {
+  const server = await startServer(t, LIMITS)
+  const initialized = await postJson(`${server.url}/mcp`, INITIALIZE, bearer(ALICE))
+  await initialized.text()
+  const headers = { ...bearer(ALICE), 'mcp-session-id': initialized.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' }
+  const add = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'add', arguments: { a: id, b: 1 } } })
+  for (let round = 0; round < BOUND * 5; round++) {
+    const body = await expectError(t, await postJson(`${server.url}/mcp`, [add(round), add(round)], headers), 400, -32600)
+    if (round === 0) t.equal(body.error.message, `Invalid Request: request id ${round} is already in use on this session`)
+  }
+  const held = postJson(`${server.url}/mcp`, slowCall(7, 800), headers)
+  await eventually(async () => {
+    const again = await postJson(`${server.url}/mcp`, slowCall(7, 10), headers)
+    if (again.status === 400) t.match(((await again.json()) as { error: { message: string } }).error.message, /request id 7 is already in use/, 'the same id while the first is in flight: 400')
+    else await again.text()
+    return again.status === 400
+  })
+  const first = await held
+  t.equal(first.status, 200, 'the first request keeps its answer')
+  t.match(await first.text(), /"id":7/)
+  const answers = await Promise.all(Array.from({ length: BOUND }, (_, index) => postJson(`${server.url}/mcp`, add(100 + index), headers)))
+  t.same(answers.map((answer) => answer.status), Array(BOUND).fill(200), 'every slot is free: the refused batches held none')
+  await Promise.all(answers.map((answer) => answer.text()))
+  t.equal(server.app.inputLoad.bytes, 0, 'no input is held')
+  await nothingLeaked(t, server, 1)
+  await stillServes(t, server)
+})
+
+t.test('MCP_MAX_IN_FLIGHT_PER_KEY counts a key\'s requests across its sessions and MCP 2026-07-28 requests (429); other keys unaffected', async (t) => {
+  const server = await startServer(t, { MCP_MAX_IN_FLIGHT_PER_KEY: '2' })
+  const sse = await openSse(t, server)
+  t.equal((await postJson(`${server.url}${sse.endpoint}`, slowCall(1, 4_000), bearer(ALICE))).status, 202, 'a call on a legacy SSE session')
+  const { headers } = await initializeRaw(server)
+  const held = postJson(`${server.url}/mcp`, slowCall(20, 4_000), headers)
+  await eventually(async () => {
+    const probe = await postJson(`${server.url}/mcp`, PING, headers)
+    if (probe.status === 429) t.match((await expectError(t, probe, 429)).error.message, /requests in flight for this key \(at most 2\)/, 'a third request of the key: 429')
+    else await probe.text()
+    return probe.status === 429
+  })
+  const modern = await postJson(
+    `${server.url}/mcp`,
+    { jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' } } } },
+    { ...bearer(ALICE), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+  )
+  t.equal(modern.status, 429, 'and an MCP 2026-07-28 request of the key too')
+  await modern.text()
+  await stillServes(t, server, BOB)
+  t.equal((await held).status, 200, 'the held call is answered')
+  await sse.stream.waitFor(/"id":1\}/)
+  t.ok(await eventually(async () => {
+    const after = await postJson(`${server.url}/mcp`, PING, headers)
+    await after.text()
+    return after.status === 200
+  }), 'once answered, the key is served again')
+  sse.stream.close()
+  t.ok(await eventually(() => server.app.inputLoad.bytes === 0), 'no input is held')
 })

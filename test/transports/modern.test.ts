@@ -70,7 +70,7 @@ for (const mode of ['auto', { pin: MODERN }] as Negotiation[]) {
     t.equal(tools.length, 7, 'every tool is listed')
     t.same((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).structuredContent, { sum: 5 })
     const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
-    t.same(identity, { principal: 'alice' }, 'the principal, and no session id: there is none')
+    t.same(identity, { principal: 'alice', client: { name: 'modern-test', version: '1.0.0' } }, 'the principal and the client as the envelope names it (getClientVersion), and no session id: there is none')
     const progress: number[] = []
     const done = await client.callTool({ name: 'long_task', arguments: { steps: 3, stepMs: 20 } }, { onprogress: (p) => progress.push(p.progress) })
     t.same(progress, [1, 2, 3], 'progress arrives on the call’s own answer')
@@ -115,7 +115,7 @@ t.test('a key’s allow-list and identity hold on modern requests', async (t) =>
   const server = await startServer(t, ENV)
   const carol = await modernClient(t, server, 'auto', CAROL)
   t.same((await carol.listTools()).tools.map((tool) => tool.name).sort(), ['add', 'whoami'])
-  t.same(resultJson(await carol.callTool({ name: 'whoami', arguments: {} })), { principal: 'carol' })
+  t.same(resultJson(await carol.callTool({ name: 'whoami', arguments: {} })), { principal: 'carol', client: { name: 'modern-test', version: '1.0.0' } })
   const refused = await carol.callTool({ name: 'read_file', arguments: { path: 'x' } }).then(
     () => undefined,
     (error: Error) => error,
@@ -177,6 +177,9 @@ t.test('raw modern requests: the server itself checks headers, version and metho
   const badBase64 = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': '=?base64?a*b?=' }))
   t.equal(badBase64.status, 400, 'Mcp-Name with a broken Base64 form: 400')
   t.match(await badBase64.json(), { id: 7, error: { code: -32020, message: /invalid Base64/ } })
+  const notUtf8 = await rawCall(server, call, modernHeaders('tools/call', { 'mcp-name': `=?base64?${Buffer.from([0x61, 0xff, 0x64]).toString('base64')}?=` }))
+  t.equal(notUtf8.status, 400, 'Mcp-Name whose Base64 is not UTF-8: 400, as the SDK answers it')
+  t.match(await notUtf8.json(), { id: 7, error: { code: -32020, message: /invalid Base64/ } })
 
   const unknownTool = await rawCall(server, { name: 'nope', arguments: {} }, modernHeaders('tools/call', { 'mcp-name': 'nope' }))
   t.equal(unknownTool.status, 200, 'a tool that does not exist is the call\'s own error: 200')
@@ -244,6 +247,8 @@ t.test('subscriptions/listen opens a stream the SDK acknowledges; closing it lea
   await reader.cancel()
   await nothingHeld(t, server)
   t.ok(await eventually(() => server.logs.records().some((record) => record.event === 'modern_request' && record.method === 'subscriptions/listen')), 'audited')
+  const audit = server.logs.records().find((record) => record.event === 'modern_request' && record.method === 'subscriptions/listen')
+  t.match(audit, { outcome: 'cancelled' }, 'closed by its client: counted cancelled, not ok')
   await stillServes(t, server)
 })
 
@@ -255,7 +260,7 @@ t.test('a quick modern call is one JSON body', async (t) => {
 })
 
 t.test('caps: modern requests in flight per key (429) and during drain (503); the ones in flight finish', async (t) => {
-  const server = await startServer(t, { ...ENV, MCP_MAX_MODERN_IN_FLIGHT_PER_KEY: '1' })
+  const server = await startServer(t, { ...ENV, MCP_MAX_IN_FLIGHT_PER_KEY: '1' })
   const slow = rawCall(server, { name: 'long_task', arguments: { steps: 1, stepMs: 400 } }, modernHeaders('tools/call', { 'mcp-name': 'long_task' }), 1)
   t.ok(await eventually(() => server.app.modernRequests.size === 1), 'the slow call is in flight')
   const over = await rawCall(server, { name: 'add', arguments: { a: 1, b: 1 } }, modernHeaders('tools/call', { 'mcp-name': 'add' }), 2)

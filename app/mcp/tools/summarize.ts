@@ -1,9 +1,6 @@
 import { z } from 'zod'
-import { CLIENT_CAPABILITIES_META_KEY, inputRequired, inputResponse, type ClientCapabilities } from '@modelcontextprotocol/server'
+import { inputRequired, inputResponse } from '@modelcontextprotocol/server'
 import { defineTool, toolError } from '../define.js'
-
-/** The request envelope's capabilities entry (SDK 2.4.0 types the envelope as `{}`). */
-type Envelope = { [CLIENT_CAPABILITIES_META_KEY]?: ClientCapabilities } | undefined
 
 export default defineTool({
   name: 'summarize',
@@ -25,9 +22,8 @@ export default defineTool({
    * result naming the client's reason.
    */
   async run({ text, maxWords }, { server, ctx, clientLog }) {
-    // On 2026-07-28 the request's envelope declares what the client can do; on a 2025 session, its initialize did.
-    const capabilities = (ctx.mcpReq.envelope as Envelope)?.[CLIENT_CAPABILITIES_META_KEY] ?? server.server.getClientCapabilities()
-    if (!capabilities?.sampling) {
+    // What the client declared: in its initialize on a 2025 session, in the request's envelope on 2026-07-28.
+    if (!server.server.getClientCapabilities()?.sampling) {
       return toolError('summarize needs a client that supports sampling (the "sampling" capability), and this client did not declare it')
     }
     const answer = inputResponse(ctx.mcpReq.inputResponses, 'summary')

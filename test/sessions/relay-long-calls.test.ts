@@ -57,7 +57,7 @@ async function ownedByOneRelayedByOther<T>({ alb }: Cluster, open: () => Promise
   return opened
 }
 
-const longTask = (stepMs: number, id: number = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 1, stepMs } } })
+const longTask = (stepMs: number, id = 1) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 1, stepMs } } })
 const toolCalls = (task: Task, outcome: string) => counter(task, 'mcp_tool_calls_total', `outcome="${outcome}"`)
 const relayed = (task: Task, outcome: string) => counter(task, 'mcp_relayed_requests_total', `outcome="${outcome}"`)
 

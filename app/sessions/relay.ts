@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, RpcCode, sessionNotFound } from '../http/errors.js'
@@ -19,11 +19,18 @@ export const RELAY_WINDOW_MS = 5_000
  * and a few MiB at worst. Past it the owner refuses relays (503) rather than forget a nonce early.
  */
 const MAX_NONCES = 50_000
-/** Until the owner's response headers: a dead owner's address must fail fast so the client can move on. */
+/**
+ * Connecting to the owner's peer port, and nothing after: a dead owner's address must fail fast so the
+ * client can move on. A reused keep-alive connection has nothing to connect.
+ */
 const CONNECT_TIMEOUT_MS = 5_000
 /**
  * Every stream the owner sends carries a heartbeat each MCP_HEARTBEAT_MS (tasks share that setting), so this
  * many heartbeats without a byte means the owner is gone or frozen, even though its socket is still open.
+ * The same rule covers the wait for the owner's response headers: an answer to a POST stays undecided (no
+ * headers) until its answer or its first heartbeat, which turns it into an event stream (PostAnswer), so a
+ * silent call of any length has headers within one heartbeat. That is why the owner need not flush headers
+ * at once on a relayed POST: a quick call keeps its plain JSON body through the relay, as it has directly.
  */
 const SILENT_HEARTBEATS = 3
 
@@ -148,12 +155,19 @@ export class Relay {
   }
 
   async forward(request: FastifyRequest, reply: FastifyReply, sessionId: string, owner: string): Promise<void> {
-    const upstream = await this.send(request, sessionId, owner).catch((error: NodeJS.ErrnoException) => {
+    const upstream = await this.send(request, reply.raw, sessionId, owner).catch((error: NodeJS.ErrnoException) => {
+      if (reply.raw.destroyed) {
+        // The client left before the owner answered; the owner saw its request end and cancelled the call.
+        this.metrics.relayed.inc({ outcome: 'client_left' })
+        reply.hijack()
+        return undefined
+      }
       // The owner is gone (replaced, killed, scaled in): the session is too, and the client re-initializes.
       request.log.info({ event: 'relay_failed', owner, code: error.code }, 'session owner unreachable')
       this.metrics.relayed.inc({ outcome: 'owner_unreachable' })
       throw sessionNotFound()
     })
+    if (!upstream) return
     this.metrics.relayed.inc({ outcome: 'relayed' })
     const { response, headers } = hijack(reply)
     response.writeHead(upstream.statusCode ?? 502, { ...headers, ...responseHeaders(upstream.headers) })
@@ -167,7 +181,8 @@ export class Relay {
     this.agent.destroy()
   }
 
-  private send(request: FastifyRequest, sessionId: string, owner: string): Promise<IncomingMessage> {
+  /** The owner's answer, once its headers arrive. `client` is the response the answer is for. */
+  private send(request: FastifyRequest, client: ServerResponse, sessionId: string, owner: string): Promise<IncomingMessage> {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
     const signed = { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers), bodyDigest: bodyDigest(body) }
     const headers: Record<string, string> = {
@@ -182,17 +197,29 @@ export class Relay {
     return new Promise((resolve, reject) => {
       const upstream = httpRequest({ ...parseOwner(owner), agent: this.agent, method: request.method, path: request.url, headers })
       let answered = false
-      // Before the answer: the owner must answer fast. After: the socket's idle timer measures the owner's
-      // silence; destroying the request ends the response, and the pipeline the client's stream with it.
-      upstream.setTimeout(CONNECT_TIMEOUT_MS, () => {
+      upstream.once('socket', (socket) => {
+        if (!socket.connecting) return
+        const timer = setTimeout(() => upstream.destroy(Object.assign(new Error('relay connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS)
+        socket.once('connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer))
+      })
+      // From connecting on (Node arms a request's timeout once its socket is connected), the socket's idle
+      // timer measures the owner's silence, before its headers and after; destroying the request ends the
+      // response, and the pipeline the client's stream with it.
+      upstream.setTimeout(this.silenceMs)
+      upstream.on('timeout', () => {
         if (!answered) return upstream.destroy(Object.assign(new Error('relay timeout'), { code: 'ETIMEDOUT' }))
+        // Nothing was read because the client is not reading (the pipeline paused us), not because the owner
+        // is silent: the owner's stream bound judges a slow reader, as it does a direct one.
+        if (client.writableNeedDrain) return void upstream.setTimeout(this.silenceMs)
         request.log.info({ event: 'relay_silent', owner, silentMs: this.silenceMs }, 'session owner went silent')
         this.metrics.relayed.inc({ outcome: 'owner_silent' })
         upstream.destroy()
       })
+      // A client that leaves, before the owner's headers or after, ends the owner's request, and the owner
+      // cancels the call as it does for a client of its own (once the request is answered, this does nothing).
+      client.once('close', () => upstream.destroy())
       upstream.once('response', (response) => {
         answered = true
-        upstream.setTimeout(this.silenceMs)
         resolve(response)
       })
       upstream.once('error', reject)

@@ -36,14 +36,15 @@ t.test('mcp-remote bridges stdio to /sse: lists tools and calls whoami as alice'
 })
 
 t.test('mcp-remote --protocol auto bridges stdio to /mcp on MCP 2026-07-28: lists tools and calls whoami, no session', { timeout: 120_000 }, async (t) => {
-  const modernLines = () => task.child.output.split('\n').filter((line) => line.includes('"event":"modern_request"'))
-  const before = modernLines().length
+  // Counted by the task's metrics: its audit lines are written asynchronously and may arrive late.
+  const modernCalls = () => counter(task, 'mcp_modern_requests_total', 'method="tools/call"')
+  const before = await modernCalls()
   const { client, transport } = await startBridge(t, `${task.url}/mcp`, ALICE, 'modern-auto')
   await client.connect(transport)
   const { tools } = await client.listTools()
   t.ok(tools.some((tool) => tool.name === 'whoami'), 'whoami is listed through the bridge')
   t.same(resultJson(await client.callTool({ name: 'whoami', arguments: {} })), { principal: 'alice' }, 'whoami answers as alice, with no session')
-  t.ok(await eventually(() => modernLines().slice(before).some((line) => line.includes('"method":"tools/call"'))), 'the call reached the server as a modern request')
+  t.ok(await eventually(async () => (await modernCalls()) > before), 'the call reached the server as a modern request')
   t.equal(await counter(task, 'mcp_sessions_open'), 0, 'no session was opened')
   const pid = transport.pid!
   await client.close()

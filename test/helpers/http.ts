@@ -136,7 +136,7 @@ export async function openSse(t: Tap, server: Pick<TestServer, 'url'>, key = ALI
  * Opens a Streamable HTTP session without the SDK (so no standalone GET stream keeps it busy): initialize,
  * then the initialized notification. Returns the session id and the headers later requests need.
  */
-export async function initializeRaw(server: TestServer, key = ALICE) {
+export async function initializeRaw(server: Pick<TestServer, 'url'>, key = ALICE) {
   const response = await postJson(`${server.url}/mcp`, INITIALIZE, bearer(key))
   if (response.status !== 200) throw new Error(`initialize answered ${response.status}: ${await response.text()}`)
   await response.text()

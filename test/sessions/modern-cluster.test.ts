@@ -4,8 +4,8 @@ import { ALICE } from '../helpers/server.js'
 import { bearer } from '../helpers/http.js'
 import { counter, eventually, haproxyCommand, startHaproxy, startTask, type Task } from '../helpers/processes.js'
 
-/** How many modern requests a task served, from its own audit lines. */
-const servedBy = (task: Task) => (task.child.output.match(/"event":"modern_request"/g) ?? []).length
+/** How many modern requests a task served, from its metrics (its audit lines are written asynchronously). */
+const servedBy = (task: Task) => counter(task, 'mcp_modern_requests_total')
 
 t.test('behind the balancer (no stickiness), modern clients are served by every task, through a deregistration, with no session anywhere', async (t) => {
   const tasks: Task[] = []
@@ -21,14 +21,14 @@ t.test('behind the balancer (no stickiness), modern clients are served by every 
   for (let a = 0; a < 6; a++) t.same(await add(a), { sum: a + 1 })
   const summary = await client.callTool({ name: 'summarize', arguments: { text: 'A text long enough to be worth a summary.' } })
   t.match(summary.content, [{ type: 'text', text: 'short' }], 'summarize, its retry wherever the balancer sent it')
-  t.ok(await eventually(() => tasks.every((task) => servedBy(task) > 0)), 'every task served modern requests')
+  t.ok(await eventually(async () => (await Promise.all(tasks.map(servedBy))).every((served) => served > 0)), 'every task served modern requests')
 
   // What deregistering a target is to the ALB: no new requests, open connections cut; then ECS stops it.
   await haproxyCommand(alb.socket, 'set server tasks/t0 state maint')
   await haproxyCommand(alb.socket, 'shutdown sessions server tasks/t0')
   tasks[0].child.signal('SIGTERM')
-  const before = servedBy(tasks[1]) + servedBy(tasks[2])
+  const before = (await servedBy(tasks[1])) + (await servedBy(tasks[2]))
   for (let a = 10; a < 16; a++) t.same(await add(a), { sum: a + 1 }, 'calls go on without re-initializing anything')
-  t.ok(await eventually(() => servedBy(tasks[1]) + servedBy(tasks[2]) >= before + 6), 'the remaining tasks served them')
+  t.ok(await eventually(async () => (await servedBy(tasks[1])) + (await servedBy(tasks[2])) >= before + 6), 'the remaining tasks served them')
   for (const task of tasks.slice(1)) t.equal(await counter(task, 'mcp_sessions_open'), 0, 'no session was opened')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { JSON_HEADERS, bearer, request } from '../helpers/http.js'
-import { ALICE, connect, resultJson } from '../helpers/server.js'
+import { ALICE, connect, resultJson, rpcErrorCode } from '../helpers/server.js'
 import { counter, eventually, startTask } from '../helpers/processes.js'
 
 const HEARTBEAT_MS = 300
@@ -51,6 +51,26 @@ t.test('a relayed stream whose owner goes silent is ended; the relayer keeps ser
 
   const fresh = await connect(t, relayer.url, ALICE, 'sse')
   t.equal(resultJson(await fresh.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'a good client is still served by the relayer')
+  owner.child.signal('SIGCONT')
+  t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the thawed owner serves its session again')
+})
+
+t.test('an owner frozen before it answers: the relayed call gets 404 after 3 heartbeats of silence, not a hang', async (t) => {
+  const client = await connect(t, owner.url, ALICE, 'streamable-http')
+  const { sessionId } = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
+  const unreachable = await counter(relayer, 'mcp_relayed_requests_total', 'outcome="owner_unreachable"')
+  owner.child.signal('SIGSTOP')
+  t.teardown(() => owner.child.signal('SIGCONT'))
+  // The frozen owner's kernel still accepts the connection: only the silence bound can end the wait.
+  const response = await request(`${relayer.url}/mcp`, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, ...bearer(ALICE), 'mcp-session-id': sessionId },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+    signal: AbortSignal.timeout(HANG_BOUND_MS),
+  })
+  t.equal(response.status, 404, 'the client is told the session is gone, within the bound')
+  t.equal(await rpcErrorCode(response), -32001, 'session-not-found body')
+  t.equal(await counter(relayer, 'mcp_relayed_requests_total', 'outcome="owner_unreachable"'), unreachable + 1, 'the relayer counted it')
   owner.child.signal('SIGCONT')
   t.equal(resultJson(await client.callTool({ name: 'whoami', arguments: {} })).principal, 'alice', 'the thawed owner serves its session again')
 })

@@ -46,7 +46,7 @@ export class AppService extends pulumi.ComponentResource {
     this.roles = new TaskRoles(name, {
       repositoryArn: args.repositoryArn,
       logGroupArn: this.logGroup.arn,
-      secretArns: [args.apiKeysSecretArn, args.sessionSecretArn, ...(args.redisUrlSecretArn ? [args.redisUrlSecretArn] : []), ...Object.values(config.toolSecrets).map(secretArnOf)],
+      secretArns: [args.apiKeysSecretArn, args.sessionSecretArn, ...(args.redisUrlSecretArn ? [args.redisUrlSecretArn] : []), ...new Set(Object.values(config.toolSecrets).map(secretArnOf))],
     }, child)
     this.taskDefinition = this.defineTask(name, args)
     this.service = new aws.ecs.Service(name, {

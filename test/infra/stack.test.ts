@@ -264,6 +264,8 @@ t.test('ALB access logs go to a private bucket that expires them', async (t) => 
   t.match(run.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules, [{ status: 'Enabled', expiration: { days: 30 } }])
   t.match(run.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs, { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true })
   t.equal(run.outputs.accessLogsBucket, bucket.state.bucket)
+  const policy = JSON.parse(run.one('aws:s3/bucketPolicy:BucketPolicy').inputs.policy)
+  t.same(policy.Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::127311923021:root' }, Action: 's3:PutObject', Resource: `${bucket.state.arn}/alb/AWSLogs/*` }], 'us-east-1 writes through its ELB account (regions without one: new-region.test.ts)')
 })
 
 t.test('outputs give the HTTPS URL, the key secret and log group, and a well-formed Inspector command without the key', async (t) => {

@@ -1,5 +1,5 @@
 import type { Metrics } from '../http/metrics.js'
-import { HttpError, shuttingDown, tooManyRequests } from '../http/errors.js'
+import { HttpError, tooManyRequests } from '../http/errors.js'
 import type { ApiKey } from '../keys.js'
 
 export interface ModernLimits {
@@ -11,8 +11,8 @@ const RETRY_AFTER_SECONDS = 1
 
 /**
  * The MCP 2026-07-28 requests this task is serving. They open no session, so the session caps cannot bound
- * them: these caps do, for the task and for each key, and a draining task refuses new ones (503) while the
- * ones in flight finish.
+ * them: these caps do, for the task and for each key. A draining task still serves new ones: it may still be in
+ * its load balancer's pool (SessionRegistry.startDraining).
  */
 export class ModernRequests {
   private count = 0
@@ -21,7 +21,6 @@ export class ModernRequests {
   constructor(
     private readonly limits: ModernLimits,
     private readonly metrics: Metrics,
-    private readonly draining: () => boolean,
   ) {}
 
   get size(): number {
@@ -30,7 +29,6 @@ export class ModernRequests {
 
   /** Counts a new request in, or refuses it before any work; the returned function counts it out (once). */
   admit(principal: ApiKey): () => void {
-    if (this.draining()) throw shuttingDown()
     if (this.count >= this.limits.maxModernInFlight) {
       this.metrics.rateLimited.inc({ reason: 'task_modern_in_flight' })
       throw new HttpError(503, 'Service Unavailable: this task serves its maximum number of requests', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })

@@ -52,7 +52,7 @@ export type StackSetVariable = (typeof STACK_SET_VARIABLES)[number]
 export const STOP_MARGIN_MS = 5_000
 
 /**
- * How clients reach the service (README "HTTPS"): CloudFront's default certificate in front of an internal ALB
+ * How clients reach the service (docs/deploy.md "HTTPS"): CloudFront's default certificate in front of an internal ALB
  * (default, no domain needed), the ALB itself on a domain with an ACM certificate, or plain HTTP for a
  * throw-away dev stack only.
  */
@@ -122,9 +122,10 @@ export const configSchema = z
     if (memory && (c.memory < memory.min || c.memory > memory.max || c.memory % memory.step !== 0)) {
       fail('memory', `Fargate cpu ${c.cpu} takes memory ${memory.min}..${memory.max} in steps of ${memory.step}`)
     }
-    // The stop sequence (README "Stopping"): ECS deregisters the task and waits deregistrationDelaySeconds, only
-    // then sends SIGTERM; the app drains for drainMs and exits, and SIGKILL follows stopTimeoutSeconds after
-    // SIGTERM. The two periods follow each other, so only the drain has to fit in stopTimeout.
+    // The stop sequence (docs/deploy.md "Stopping a task"): for a deployment, ECS deregisters the task and waits
+    // deregistrationDelaySeconds, only then sends SIGTERM (a Spot interruption sends it at once); the app drains
+    // for drainMs and exits, and SIGKILL follows stopTimeoutSeconds after SIGTERM. So only the drain has to fit
+    // in stopTimeout.
     if (c.stopTimeoutSeconds * 1000 < c.drainMs + STOP_MARGIN_MS) fail('stopTimeoutSeconds', `must be at least drainMs + ${STOP_MARGIN_MS / 1000} s`)
     // Two heartbeats fit in one idle period, so one lost ping does not cut an idle stream: at the ALB and at
     // CloudFront, whose origin read timeout is the longest gap it accepts between two packets of a response.

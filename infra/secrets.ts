@@ -3,7 +3,7 @@
 // (`MCP_SESSION_SECRET`, the same for every task so any task can verify any session id, design §4).
 //
 // Each gets a random first value from Secrets Manager itself. After that the value belongs to ops: key
-// rotation is a `put-secret-value` (see README, "Deploy (ops)"), which later `pulumi up` runs must not undo,
+// rotation is a `put-secret-value` (docs/operations.md, "Keys and secrets"), which later `pulumi up` runs must not undo,
 // hence `ignoreChanges` on the value.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'

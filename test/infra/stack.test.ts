@@ -32,7 +32,7 @@ t.test('the stop sequence as ECS runs it: deregistration delay, then SIGTERM, dr
   t.ok(definition.stopTimeout * 1000 >= drainMs + STOP_MARGIN_MS, `stopTimeout ${definition.stopTimeout}s ≥ drain ${drainMs / 1000}s + margin ${STOP_MARGIN_MS / 1000}s`)
   t.ok(definition.stopTimeout <= 120, 'ECS caps stopTimeout at 120 s on Fargate')
   t.ok(targetGroup.deregistrationDelay * 1000 > Number(env.MCP_HEARTBEAT_MS), 'in-flight requests get more than a heartbeat to finish before the ALB closes them')
-  // The published figure (README "Stopping"): the longest a task takes from "ECS decides to stop it" to gone.
+  // The published figure (docs/deploy.md "Stopping a task"): the longest a task takes from "ECS decides to stop it" to gone.
   t.equal(targetGroup.deregistrationDelay + definition.stopTimeout, 50, 'total stop time with the defaults: 30 s + 20 s')
 })
 

@@ -7,15 +7,15 @@ import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
 
 /**
- * Regions where Elastic Load Balancing writes access logs through a regional ELB account. Regions opened since
- * (Jakarta, ap-southeast-3, onwards) have no such account: "For AWS Regions opened since Jakarta (ap-southeast-3)
- * in December 2021, AWS documents that a service principal name should be used instead of an AWS account ID"
- * (Pulumi AWS provider, elb.getServiceAccount, after the ELB User Guide's "Enable access logs"), and the
- * provider's lookup has no account for them. The list is closed: no new region gets an ELB account.
+ * Regions where Elastic Load Balancing writes access logs through a regional ELB account: those available before
+ * August 2022 (ELB User Guide, "Enable access logs", step 2). Later regions have none: "For AWS Regions opened
+ * since Jakarta (ap-southeast-3) in December 2021, AWS documents that a service principal name should be used
+ * instead of an AWS account ID" (Pulumi AWS provider, elb.getServiceAccount), and the provider's lookup fails
+ * there. The list is closed: no new region gets an ELB account.
  */
 export const ELB_ACCOUNT_REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2',
-  'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
+  'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
   'eu-south-1', 'eu-north-1', 'me-south-1', 'sa-east-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1',
 ]
 /** The service principal that writes access logs in every other region. */

@@ -16,8 +16,8 @@ export const ORIGIN_REQUEST_POLICY = 'Managed-AllViewerExceptHostHeader'
 const ORIGIN_ID = 'alb'
 /**
  * How long Pulumi waits for the VPC origin to be created, changed or deleted. "It can take up to 15 minutes" for
- * a VPC origin to deploy (CloudFront Developer Guide, "Restrict access with VPC origins"); the provider's default
- * would give up at about that point, so the wait is twice as long.
+ * a VPC origin to deploy (CloudFront Developer Guide, "Restrict access with VPC origins"): set explicitly, at
+ * twice that, so a slow but normal deployment never ends `pulumi up` with a timeout half-way.
  */
 export const VPC_ORIGIN_TIMEOUT = '30m'
 

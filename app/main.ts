@@ -60,8 +60,8 @@ async function main() {
       process.exit(1)
     }
     stopping = true
-    // Readiness turns 503 at once so the load balancer stops sending new sessions; open ones keep working, and
-    // MCP 2026-07-28 requests in flight finish (new ones get 503).
+    // Readiness turns 503 at once; every session and MCP 2026-07-28 request keeps being served, new ones too,
+    // since a Spot task may still be in the load balancer's pool (SessionRegistry.startDraining).
     app.sessions.startDraining()
     app.log.info({ signal, drainMs: config.drainMs, sessions: app.sessions.size, modernRequests: app.modernRequests.size }, 'draining')
     const deadline = Date.now() + config.drainMs

@@ -6,6 +6,23 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
 
+/**
+ * Regions where Elastic Load Balancing writes access logs through a regional ELB account: those available before
+ * August 2022 (ELB User Guide, "Enable access logs", step 2). Later regions have none: "For AWS Regions opened
+ * since Jakarta (ap-southeast-3) in December 2021, AWS documents that a service principal name should be used
+ * instead of an AWS account ID" (Pulumi AWS provider, elb.getServiceAccount), and the provider's lookup fails
+ * there. The list is closed: no new region gets an ELB account.
+ */
+export const ELB_ACCOUNT_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2',
+  'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
+  'eu-south-1', 'eu-north-1', 'me-south-1', 'sa-east-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1',
+]
+/** The service principal that writes access logs in every other region. */
+export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaws.com'
+
+type LogWriter = { AWS: string } | { Service: string }
+
 export class AccessLogs extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket
   /** The bucket policy: the ALB checks it can write there when logging is turned on, so it must exist first. */
@@ -22,15 +39,23 @@ export class AccessLogs extends pulumi.ComponentResource {
       bucket: this.bucket.id,
       rules: [{ id: 'expire', status: 'Enabled', filter: {}, expiration: { days: config.accessLogRetentionDays } }],
     }, child)
-    // Elastic Load Balancing writes through the region's ELB account (ELB User Guide, "Enable access logs").
-    const elbAccount = aws.elb.getServiceAccountOutput({}, child).arn
     this.policy = new aws.s3.BucketPolicy(name, {
       bucket: this.bucket.id,
       policy: pulumi.jsonStringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { AWS: elbAccount }, Action: 's3:PutObject', Resource: pulumi.interpolate`${this.bucket.arn}/alb/AWSLogs/*` }],
+        Statement: [{ Effect: 'Allow', Principal: this.logWriter(), Action: 's3:PutObject', Resource: pulumi.interpolate`${this.bucket.arn}/alb/AWSLogs/*` }],
       }),
     }, child)
     this.registerOutputs({ bucket: this.bucket.bucket })
+  }
+
+  /** Who writes the logs in this stack's region: its ELB account, or the log delivery service. */
+  private logWriter(): pulumi.Output<LogWriter> {
+    const region = aws.getRegionOutput({}, { parent: this }).region
+    return region.apply((region): pulumi.Output<LogWriter> =>
+      ELB_ACCOUNT_REGIONS.includes(region)
+        ? aws.elb.getServiceAccountOutput({}, { parent: this }).arn.apply((arn): LogWriter => ({ AWS: arn }))
+        : pulumi.output<LogWriter>({ Service: LOG_DELIVERY_PRINCIPAL }),
+    )
   }
 }

@@ -57,8 +57,9 @@ export class Alarms extends pulumi.ComponentResource {
         alarmDescription: `fewer than ${config.minTasks} (minTasks) targets pass /health`,
       },
       'unhealthy-hosts': { namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', statistic: 'Maximum', threshold: 0, dimensions: targets, evaluationPeriods: 3, alarmDescription: 'a task fails its /health check' },
-      'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'tasks answer 5xx' },
-      'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: HTTP_5XX_PERIOD_SECONDS, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
+      // One period: `http5xxAlarmCount` answers within one 5-minute period raise the alarm.
+      'target-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_Target_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: targets, period: HTTP_5XX_PERIOD_SECONDS, evaluationPeriods: 1, alarmDescription: 'tasks answer 5xx' },
+      'alb-5xx': { namespace: 'AWS/ApplicationELB', metricName: 'HTTPCode_ELB_5XX_Count', statistic: 'Sum', threshold: config.http5xxAlarmCount, dimensions: loadBalancer, period: HTTP_5XX_PERIOD_SECONDS, evaluationPeriods: 1, alarmDescription: 'the load balancer answers 5xx (no healthy task, task resets)' },
       cpu: { namespace: 'AWS/ECS', metricName: 'CPUUtilization', statistic: 'Average', threshold: config.cpuAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service CPU stays high' },
       memory: { namespace: 'AWS/ECS', metricName: 'MemoryUtilization', statistic: 'Average', threshold: config.memoryAlarmPercent, dimensions: service, evaluationPeriods: 5, alarmDescription: 'service memory stays high' },
       'sessions-near-cap': {
@@ -82,13 +83,14 @@ export class Alarms extends pulumi.ComponentResource {
         ...spec,
       }, { parent: this }),
     )
-    this.deploymentEvents(name, args.serviceArn)
+    const rule = this.deploymentEvents(name, args.serviceArn)
+    const policy = this.publishers(name, rule)
+    new aws.cloudwatch.EventTarget(`${name}-deployment-failed`, { rule: rule.name, arn: this.topic.arn }, { parent: this, dependsOn: [policy] })
     this.registerOutputs({ topicArn: this.topic.arn })
   }
 
-  private deploymentEvents(name: string, serviceArn: pulumi.Input<string>) {
-    const child = { parent: this }
-    const rule = new aws.cloudwatch.EventRule(`${name}-deployment-failed`, {
+  private deploymentEvents(name: string, serviceArn: pulumi.Input<string>): aws.cloudwatch.EventRule {
+    return new aws.cloudwatch.EventRule(`${name}-deployment-failed`, {
       description: 'ECS deployment failed or rolled back by the circuit breaker',
       eventPattern: pulumi.jsonStringify({
         source: ['aws.ecs'],
@@ -96,15 +98,31 @@ export class Alarms extends pulumi.ComponentResource {
         resources: [serviceArn],
         detail: { eventName: FAILED_DEPLOYMENT_EVENTS },
       }),
-    }, child)
-    // EventBridge may publish to the topic for this rule only.
-    const policy = new aws.sns.TopicPolicy(name, {
+    }, { parent: this })
+  }
+
+  /**
+   * Who may publish to the topic. A topic policy replaces the topic's default one, so every publisher needs its
+   * statement: EventBridge for the deployment rule, and CloudWatch for the alarms, without which every alarm
+   * action fails with "not authorized to perform: SNS:Publish" (AWS Knowledge Center,
+   * "cloudwatch-receive-sns-for-alarm-trigger": the topic's access policy must allow cloudwatch.amazonaws.com).
+   * Each service may publish for this stack's own rule and alarms only: aws:SourceArn names them exactly (their
+   * ARNs hold this account and region), the condition the EventBridge statement always had.
+   */
+  private publishers(name: string, rule: aws.cloudwatch.EventRule): aws.sns.TopicPolicy {
+    const statement = (service: string, sources: pulumi.Input<pulumi.Input<string>[]>) => ({
+      Effect: 'Allow',
+      Principal: { Service: service },
+      Action: 'sns:Publish',
+      Resource: this.topic.arn,
+      Condition: { ArnEquals: { 'aws:SourceArn': sources } },
+    })
+    return new aws.sns.TopicPolicy(name, {
       arn: this.topic.arn,
       policy: pulumi.jsonStringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: this.topic.arn, Condition: { ArnEquals: { 'aws:SourceArn': rule.arn } } }],
+        Statement: [statement('events.amazonaws.com', [rule.arn]), statement('cloudwatch.amazonaws.com', this.alarms.map((alarm) => alarm.arn))],
       }),
-    }, child)
-    new aws.cloudwatch.EventTarget(`${name}-deployment-failed`, { rule: rule.name, arn: this.topic.arn }, { parent: this, dependsOn: [policy] })
+    }, { parent: this })
   }
 }

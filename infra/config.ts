@@ -18,6 +18,32 @@ const FARGATE_MEMORY: Record<number, { min: number; max: number; step: number }>
 
 const port = z.int().min(1024).max(65535)
 const percent = z.number().gt(0).max(100)
+/**
+ * CloudFront's origin timeouts for a VPC origin: "The minimum timeout is 1 second, the maximum is 120 seconds"
+ * (CloudFront API Reference, VpcOriginConfig: OriginReadTimeout and OriginKeepaliveTimeout).
+ */
+const originTimeout = z.int().min(1).max(120)
+/** A name the container's environment can hold. */
+const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+/**
+ * A Secrets Manager secret as ECS takes it in a container's `secrets`: the secret's full ARN (with the six
+ * characters Secrets Manager appends to its name), optionally followed by `:<json-key>:<version-stage>:<version-id>`
+ * (ECS Developer Guide, "Pass Secrets Manager secrets through Amazon ECS environment variables").
+ */
+const secretReference = z
+  .string()
+  .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$/, 'a Secrets Manager secret ARN (complete, optionally with :json-key:version-stage:version-id)')
+
+/**
+ * Variables the stack itself sets in the container (./container.ts types its environment and secrets with this
+ * list, so the two cannot drift apart): a tool's setting or secret may not take one of these names.
+ */
+export const STACK_SET_VARIABLES = [
+  'NODE_ENV', 'NODE_OPTIONS', 'PORT', 'MCP_PEER_PORT', 'MCP_BASE_PATH', 'LOG_LEVEL', 'MCP_PUBLIC_URL', 'MCP_TRUST_PROXY',
+  'MCP_ALLOWED_ORIGINS', 'MCP_HEARTBEAT_MS', 'MCP_DRAIN_MS', 'MCP_KEEP_ALIVE_TIMEOUT_MS', 'MCP_MAX_SESSIONS', 'MCP_MAX_SESSIONS_PER_KEY',
+  'MCP_EMF_NAMESPACE', 'MCP_EMF_SERVICE_NAME', 'MCP_API_KEYS', 'MCP_SESSION_SECRET', 'REDIS_URL',
+] as const
+export type StackSetVariable = (typeof STACK_SET_VARIABLES)[number]
 
 /**
  * What the app needs between SIGTERM's drain and ECS's SIGKILL: the forced close of lingering connections
@@ -26,7 +52,7 @@ const percent = z.number().gt(0).max(100)
 export const STOP_MARGIN_MS = 5_000
 
 /**
- * How clients reach the service (README "HTTPS"): CloudFront's default certificate in front of an internal ALB
+ * How clients reach the service (docs/deploy.md "HTTPS"): CloudFront's default certificate in front of an internal ALB
  * (default, no domain needed), the ALB itself on a domain with an ACM certificate, or plain HTTP for a
  * throw-away dev stack only.
  */
@@ -46,8 +72,8 @@ export const configSchema = z
     certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:/, 'an ACM certificate ARN').optional(),
     devOnlyPlainHttp: z.boolean().default(false),
     sslPolicy: z.string().default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
-    originReadTimeoutSeconds: z.int().min(1).max(180).default(60),
-    originKeepaliveTimeoutSeconds: z.int().min(1).max(180).default(5),
+    originReadTimeoutSeconds: originTimeout.default(60),
+    originKeepaliveTimeoutSeconds: originTimeout.default(5),
     idleTimeoutSeconds: z.int().min(1).max(4000).default(60),
     deregistrationDelaySeconds: z.int().min(0).max(3600).default(30),
     accessLogsEnabled: z.boolean().default(true),
@@ -72,6 +98,9 @@ export const configSchema = z
     maxSessionsPerKey: z.int().min(1).default(100),
     logRetentionDays: z.literal(LOG_RETENTION_DAYS).default(30),
     emfNamespace: z.string().min(1).default('MCP/Server'),
+    // your tools' own settings: plain values, and Secrets Manager secrets the tasks read at start-up
+    toolSettings: z.record(variableName, z.string()).default({}),
+    toolSecrets: z.record(variableName, secretReference).default({}),
     // scaling, alarms and dashboard
     cpuTargetPercent: percent.default(60),
     sessionsTargetPerTask: z.int().min(1).default(600),
@@ -93,9 +122,10 @@ export const configSchema = z
     if (memory && (c.memory < memory.min || c.memory > memory.max || c.memory % memory.step !== 0)) {
       fail('memory', `Fargate cpu ${c.cpu} takes memory ${memory.min}..${memory.max} in steps of ${memory.step}`)
     }
-    // The stop sequence (README "Stopping"): ECS deregisters the task and waits deregistrationDelaySeconds, only
-    // then sends SIGTERM; the app drains for drainMs and exits, and SIGKILL follows stopTimeoutSeconds after
-    // SIGTERM. The two periods follow each other, so only the drain has to fit in stopTimeout.
+    // The stop sequence (docs/deploy.md "Stopping a task"): for a deployment, ECS deregisters the task and waits
+    // deregistrationDelaySeconds, only then sends SIGTERM (a Spot interruption sends it at once); the app drains
+    // for drainMs and exits, and SIGKILL follows stopTimeoutSeconds after SIGTERM. So only the drain has to fit
+    // in stopTimeout.
     if (c.stopTimeoutSeconds * 1000 < c.drainMs + STOP_MARGIN_MS) fail('stopTimeoutSeconds', `must be at least drainMs + ${STOP_MARGIN_MS / 1000} s`)
     // Two heartbeats fit in one idle period, so one lost ping does not cut an idle stream: at the ALB and at
     // CloudFront, whose origin read timeout is the longest gap it accepts between two packets of a response.
@@ -110,8 +140,13 @@ export const configSchema = z
     if (c.domainName && !c.hostedZoneId && !c.certificateArn) fail('hostedZoneId', 'domainName needs hostedZoneId (a DNS-validated certificate and record) or certificateArn')
     if (c.certificateArn && !c.domainName) fail('certificateArn', 'needs domainName, the name the certificate covers')
     if (c.devOnlyPlainHttp && c.domainName) fail('devOnlyPlainHttp', 'cannot be combined with domainName (that stack serves HTTPS)')
-    // AWS offers Fargate Spot for X86_64 tasks only.
-    if (c.fargateSpotWeight > 0 && c.cpuArchitecture === 'ARM64') fail('fargateSpotWeight', 'Fargate Spot does not run ARM64 tasks: set cpuArchitecture X86_64 or fargateSpotWeight 0')
+    const stackSet = new Set<string>(STACK_SET_VARIABLES)
+    for (const key of ['toolSettings', 'toolSecrets'] as const) {
+      const taken = Object.keys(c[key]).filter((name) => stackSet.has(name))
+      if (taken.length > 0) fail(key, `${taken.join(', ')}: set by the stack itself`)
+    }
+    const both = Object.keys(c.toolSettings).filter((name) => name in c.toolSecrets)
+    if (both.length > 0) fail('toolSecrets', `${both.join(', ')}: also in toolSettings; a variable is either plain or secret`)
     if (c.minTasks > c.desiredCount || c.desiredCount > c.maxTasks) fail('desiredCount', 'must lie in minTasks..maxTasks')
     if (c.sessionsTargetPerTask >= c.maxSessionsPerTask) fail('sessionsTargetPerTask', 'must be below maxSessionsPerTask')
     if (c.peerPort === c.containerPort) fail('peerPort', 'must differ from containerPort')

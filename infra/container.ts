@@ -1,7 +1,8 @@
 // The app container's definition: hardening (non-root, read-only root filesystem, init process), the
-// environment the app reads (README "Settings"), and its secrets as references to Secrets Manager.
+// environment the app reads, and its secrets as references to Secrets Manager; then the tools' own settings and
+// secrets from the stack configuration (`toolSettings`, `toolSecrets`).
 import type * as aws from '@pulumi/aws'
-import type { InfraConfig } from './config'
+import type { InfraConfig, StackSetVariable } from './config'
 import { HEALTH_CHECK } from './load-balancer'
 
 export const CONTAINER_NAME = 'mcp'
@@ -34,10 +35,14 @@ export interface ContainerInputs {
   sessionSecretArn: string
   /** Dimension value of the app's CloudWatch metrics (EMF), shared with scaling and alarms. */
   metricsServiceName: string
-  redisUrl?: string
+  /** The secret holding REDIS_URL (with the cache's AUTH token), when the stack has a cache. */
+  redisUrlSecretArn?: string
+  /** Address ranges whose X-Forwarded-For entries the app believes (MCP_TRUST_PROXY). */
+  trustedProxies: string[]
 }
 
-type Env = Record<string, string | number | undefined>
+type StackSecret = Extract<StackSetVariable, 'MCP_API_KEYS' | 'MCP_SESSION_SECRET' | 'REDIS_URL'>
+type Env = Record<Exclude<StackSetVariable, StackSecret>, string | number | undefined>
 
 export function appEnvironment(inputs: ContainerInputs): Env {
   const { config } = inputs
@@ -49,9 +54,7 @@ export function appEnvironment(inputs: ContainerInputs): Env {
     MCP_BASE_PATH: config.basePath || undefined,
     LOG_LEVEL: config.logLevel,
     MCP_PUBLIC_URL: inputs.publicUrl,
-    // Client addresses come from the X-Forwarded-For entry the ALB (inside the VPC) appended, not from
-    // whatever a client put in front of it.
-    MCP_TRUST_PROXY: config.vpcCidr,
+    MCP_TRUST_PROXY: inputs.trustedProxies.join(','),
     MCP_ALLOWED_ORIGINS: config.allowedOrigins.join(',') || undefined,
     MCP_HEARTBEAT_MS: config.heartbeatMs,
     MCP_DRAIN_MS: config.drainMs,
@@ -60,13 +63,29 @@ export function appEnvironment(inputs: ContainerInputs): Env {
     MCP_MAX_SESSIONS_PER_KEY: config.maxSessionsPerKey,
     MCP_EMF_NAMESPACE: config.emfNamespace,
     MCP_EMF_SERVICE_NAME: inputs.metricsServiceName,
-    REDIS_URL: inputs.redisUrl,
   }
+}
+
+/** The secret an ECS secret reference names (a reference may add `:json-key:version-stage:version-id`), for IAM. */
+export function secretArnOf(reference: string): string {
+  return reference.split(':').slice(0, 7).join(':')
+}
+
+/** The container's secrets: the app's own, then each of `toolSecrets` under its variable name. */
+export function appSecrets(inputs: ContainerInputs): aws.ecs.Secret[] {
+  const own: Record<StackSecret, string | undefined> = {
+    MCP_API_KEYS: inputs.apiKeysSecretArn,
+    MCP_SESSION_SECRET: inputs.sessionSecretArn,
+    REDIS_URL: inputs.redisUrlSecretArn,
+  }
+  return Object.entries({ ...own, ...inputs.config.toolSecrets })
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, valueFrom]) => ({ name, valueFrom }))
 }
 
 export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerDefinition {
   const { config } = inputs
-  const environment = Object.entries(appEnvironment(inputs))
+  const environment = Object.entries({ ...appEnvironment(inputs), ...config.toolSettings })
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
     .map(([name, value]) => ({ name, value: String(value) }))
   return {
@@ -83,10 +102,7 @@ export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerD
       { containerPort: config.peerPort, protocol: 'tcp', name: 'peer' },
     ],
     environment,
-    secrets: [
-      { name: 'MCP_API_KEYS', valueFrom: inputs.apiKeysSecretArn },
-      { name: 'MCP_SESSION_SECRET', valueFrom: inputs.sessionSecretArn },
-    ],
+    secrets: appSecrets(inputs),
     // The only writable place: a task bind mount at /tmp. A plain one is root-owned 0755 on Fargate; because the
     // image declares `VOLUME /tmp`, ECS copies the image's /tmp (mode 1777) into it (ECS Developer Guide, "Use
     // bind mounts with Amazon ECS": the data in the VOLUME path is copied to the data volume), so uid 1000 writes.

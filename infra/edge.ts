@@ -14,6 +14,12 @@ export const CACHE_POLICY = 'Managed-CachingDisabled'
 // knowledge center "cloudfront-authorization-header": AllViewer and AllViewerExceptHostHeader then pass it on).
 export const ORIGIN_REQUEST_POLICY = 'Managed-AllViewerExceptHostHeader'
 const ORIGIN_ID = 'alb'
+/**
+ * How long Pulumi waits for the VPC origin to be created, changed or deleted. "It can take up to 15 minutes" for
+ * a VPC origin to deploy (CloudFront Developer Guide, "Restrict access with VPC origins"): set explicitly, at
+ * twice that, so a slow but normal deployment never ends `pulumi up` with a timeout half-way.
+ */
+export const VPC_ORIGIN_TIMEOUT = '30m'
 
 export interface EdgeArgs {
   config: InfraConfig
@@ -39,6 +45,7 @@ export class Edge extends pulumi.ComponentResource {
         originProtocolPolicy: 'http-only',
         originSslProtocols: { items: ['TLSv1.2'], quantity: 1 },
       },
+      timeouts: { create: VPC_ORIGIN_TIMEOUT, update: VPC_ORIGIN_TIMEOUT, delete: VPC_ORIGIN_TIMEOUT },
     }, child)
     const cachePolicy = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY }, child)
     const originRequestPolicy = aws.cloudfront.getOriginRequestPolicyOutput({ name: ORIGIN_REQUEST_POLICY }, child)
@@ -70,6 +77,11 @@ export class Edge extends pulumi.ComponentResource {
         compress: false, // SSE must reach the client event by event
       },
       restrictions: { geoRestriction: { restrictionType: 'none' } },
+      // With the default *.cloudfront.net certificate CloudFront sets the minimum viewer protocol to TLSv1
+      // whatever is asked ("If the distribution uses the CloudFront domain name such as d111111abcdef8.cloudfront.net
+      // …, CloudFront automatically sets the security policy to TLSv1 regardless of the value that you set here",
+      // CloudFront API Reference, ViewerCertificate): a domain (TLS 1.2+ on the ALB) is the production setting
+      // (docs/deploy.md).
       viewerCertificate: { cloudfrontDefaultCertificate: true },
     }, child)
     this.url = pulumi.interpolate`https://${this.distribution.domainName}${config.basePath}`

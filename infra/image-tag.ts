@@ -4,13 +4,19 @@
 // image (and roll every task) on each `pulumi up` for nothing.
 //
 // The build reads the Dockerfile and the build context as Docker sends it: the files `.dockerignore` leaves in,
-// matched with Docker's own rules (@balena/dockerignore, a port of Docker's Go implementation).
+// matched with Docker's own rules (@balena/dockerignore, a port of Docker's Go implementation), each with its
+// content and its full permission bits. docker-build decides whether to rebuild from a hash of the context that
+// covers each file's mode, not only its executable bit; a tag that ignored the rest would stay the same for a
+// file that is 0644 in one checkout and 0664 in another (umask 022 in CI, 002 on a laptop), so the same commit
+// deployed from both would rebuild and push a different image to an existing tag of the immutable repository.
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import dockerignore from '@balena/dockerignore'
 
 const TAG_HEX_LENGTH = 24
+/** Permission bits with setuid, setgid and sticky: everything of a file's mode but its type. */
+const PERMISSION_BITS = 0o7777
 
 /** `ctx-<hex>`: the hash of the Dockerfile, the target platform and every file of the build context. */
 export function contentTag(contextDir: string, dockerfile: string, platform: string): string {
@@ -20,7 +26,7 @@ export function contentTag(contextDir: string, dockerfile: string, platform: str
   entry('Dockerfile', readFileSync(dockerfile))
   for (const file of contextFiles(contextDir)) {
     const stat = statSync(join(contextDir, file))
-    entry(`${file}:${stat.mode & 0o111 ? 'x' : '-'}`, readFileSync(join(contextDir, file)))
+    entry(`${file}:${(stat.mode & PERMISSION_BITS).toString(8)}`, readFileSync(join(contextDir, file)))
   }
   return `ctx-${hash.digest('hex').slice(0, TAG_HEX_LENGTH)}`
 }

@@ -55,8 +55,11 @@ const app = new AppService('mcp', {
   publicUrl,
   apiKeysSecretArn: secrets.apiKeys.arn,
   sessionSecretArn: secrets.sessionSecret.arn,
-  redisUrl: cache?.url,
-  startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints],
+  redisUrlSecretArn: cache?.urlSecret.arn,
+  trustedProxies: securityGroups.trustedProxies,
+  // With a cache, the tasks wait for all of it (its security-group rules, the replication group, the URL secret's
+  // value): a task started before the task → cache rule exists cannot reach Redis and is not ready.
+  startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints, ...(cache ? [cache] : [])],
 })
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
@@ -93,6 +96,7 @@ export const serviceName = app.service.name
 export const alarmTopicArn = alarms.topic.arn
 export const dashboardName = dashboard?.dashboardName
 export const dashboardUrl = dashboard?.url
-export const redisUrl = cache?.url
+/** The cache's endpoint, without its AUTH token (the tasks read the full URL from a secret). */
+export const redisUrl = cache?.endpoint
 export const accessLogsBucket = accessLogs?.bucket.bucket
 export const cloudFrontDistributionId = edge?.distribution.id

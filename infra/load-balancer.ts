@@ -1,5 +1,5 @@
 // The Application Load Balancer: one target group of task IPs and its listeners, placed by how clients reach it
-// (config `exposureOf`, README "HTTPS"):
+// (config `exposureOf`, docs/deploy.md "HTTPS"):
 // - cloudfront (default): internal, in the private subnets, HTTP only inside the VPC; the internet reaches it
 //   only through CloudFront's VPC origin (./edge.ts), which serves HTTPS with CloudFront's default certificate.
 // - domain: internet-facing, HTTPS with an ACM certificate (the configured one, or a DNS-validated one made here
@@ -45,7 +45,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       // Streams idle longer than this are cut by the ALB; the app's heartbeat keeps them under it.
       idleTimeout: config.idleTimeoutSeconds,
       dropInvalidHeaderFields: true,
-      // Access logs record every request line, `/messages?sessionId=…` included (README "Access logs").
+      // Access logs record every request line, `/messages?sessionId=…` included (docs/operations.md "Logs").
       accessLogs: args.accessLogsBucket ? { enabled: true, bucket: args.accessLogsBucket, prefix: 'alb' } : undefined,
     }, child)
     this.targetGroup = new aws.lb.TargetGroup(name, {
@@ -56,7 +56,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       // Long-lived SSE streams make request counts meaningless for balance; open requests are what load a task.
       loadBalancingAlgorithmType: 'least_outstanding_requests',
       // How long a deregistered (draining) task keeps its open requests before the ALB closes them; ECS sends
-      // SIGTERM only after it (README "Stopping").
+      // SIGTERM only after it (docs/deploy.md "Stopping a task").
       deregistrationDelay: config.deregistrationDelaySeconds,
       // An optimisation only (design §4): cookie-less clients are relayed between tasks by the app.
       stickiness: { enabled: true, type: 'lb_cookie', cookieDuration: STICKY_SECONDS },

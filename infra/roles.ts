@@ -16,7 +16,7 @@ export interface TaskRolesArgs {
 // currently supported, you should use the wildcard", example `ArnLike aws:SourceArn arn:aws:ecs:<region>:<account>:*`
 // with `StringEquals aws:SourceAccount`). The guide's page on the task execution role documents no such
 // condition, and a condition ECS does not satisfy there would stop every task from pulling its image: that role
-// keeps the documented plain trust (README, "What a real `pulumi up` adds").
+// keeps the documented plain trust (docs/deploy.md, "What a real `pulumi up` adds").
 function ecsTasksTrust(condition?: Record<string, Record<string, string>>): string {
   return JSON.stringify({
     Version: '2012-10-17',

@@ -16,6 +16,14 @@ export class SecurityGroups extends pulumi.ComponentResource {
   readonly task: aws.ec2.SecurityGroup
   /** Every rule: the service waits for them, so no task starts (and fails its health check) before they exist. */
   readonly rules: pulumi.Resource[] = []
+  /**
+   * The proxies in front of the tasks whose X-Forwarded-For entries the app may believe (MCP_TRUST_PROXY): the
+   * ALB (inside the VPC) and, behind CloudFront, CloudFront's origin-facing servers, the only sources the ALB
+   * admits. CloudFront appends the viewer's address to X-Forwarded-For, the ALB appends CloudFront's, so
+   * walking back over trusted hops lands on the viewer; trusting the VPC alone would make every client look
+   * like a CloudFront server (one failed-auth limit per edge address, audit lines naming the edge).
+   */
+  readonly trustedProxies: pulumi.Output<string[]>
 
   constructor(name: string, args: { config: InfraConfig; vpcId: pulumi.Input<string> }, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:SecurityGroups', name, {}, opts)
@@ -31,9 +39,11 @@ export class SecurityGroups extends pulumi.ComponentResource {
 
     const exposure = exposureOf(config)
     if (exposure === 'cloudfront') {
-      const prefixListId = aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING }, child).id
-      ingress(`alb-in-${HTTP_PORT}-cloudfront`, { securityGroupId: alb, prefixListId, ...tcp(HTTP_PORT), description: 'CloudFront VPC origin' })
+      const prefixList = aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING }, child)
+      ingress(`alb-in-${HTTP_PORT}-cloudfront`, { securityGroupId: alb, prefixListId: prefixList.id, ...tcp(HTTP_PORT), description: 'CloudFront VPC origin' })
+      this.trustedProxies = prefixList.entries.apply((entries) => [config.vpcCidr, ...entries.map((entry) => entry.cidr)])
     } else {
+      this.trustedProxies = pulumi.output([config.vpcCidr])
       for (const port of exposure === 'domain' ? [HTTP_PORT, HTTPS_PORT] : [HTTP_PORT]) {
         config.allowedCidrs.forEach((cidr, index) => ingress(`alb-in-${port}-${index}`, { securityGroupId: alb, cidrIpv4: cidr, ...tcp(port), description: 'clients' }))
       }

@@ -3,7 +3,7 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
-import { CONTAINER_NAME, SCRATCH_VOLUME, containerDefinition } from './container'
+import { CONTAINER_NAME, SCRATCH_VOLUME, containerDefinition, secretArnOf } from './container'
 import { TaskRoles } from './roles'
 
 export interface AppServiceArgs {
@@ -18,7 +18,10 @@ export interface AppServiceArgs {
   publicUrl: pulumi.Input<string>
   apiKeysSecretArn: pulumi.Input<string>
   sessionSecretArn: pulumi.Input<string>
-  redisUrl?: pulumi.Input<string>
+  /** The secret holding REDIS_URL, with a cache. */
+  redisUrlSecretArn?: pulumi.Input<string>
+  /** MCP_TRUST_PROXY: the proxies in front of the tasks (SecurityGroups.trustedProxies). */
+  trustedProxies: pulumi.Input<string[]>
   /**
    * What must exist before tasks start: listeners (a service needs its target group attached), secret values,
    * security-group rules and VPC endpoints (without them a task cannot pull, log or pass a health check).
@@ -43,13 +46,19 @@ export class AppService extends pulumi.ComponentResource {
     this.roles = new TaskRoles(name, {
       repositoryArn: args.repositoryArn,
       logGroupArn: this.logGroup.arn,
-      secretArns: [args.apiKeysSecretArn, args.sessionSecretArn],
+      secretArns: [args.apiKeysSecretArn, args.sessionSecretArn, ...(args.redisUrlSecretArn ? [args.redisUrlSecretArn] : []), ...new Set(Object.values(config.toolSecrets).map(secretArnOf))],
     }, child)
     this.taskDefinition = this.defineTask(name, args)
     this.service = new aws.ecs.Service(name, {
       cluster: this.cluster.arn,
       taskDefinition: this.taskDefinition.arn,
       capacityProviderStrategies: capacityStrategy(config),
+      // "Updating this argument [capacityProviderStrategies] requires `forceNewDeployment = true`" (Pulumi AWS
+      // provider, ecs.Service): without it, changing minTasks or fargateSpotWeight fails `pulumi up`. With it,
+      // every update of the service starts a deployment, the same rolling one a new image starts (new tasks
+      // placed by the new strategy first, then the old ones drained); an update that changes nothing of the
+      // service starts none.
+      forceNewDeployment: true,
       desiredCount: config.desiredCount,
       networkConfiguration: { subnets: args.privateSubnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
       loadBalancers: [{ targetGroupArn: args.targetGroupArn, containerName: CONTAINER_NAME, containerPort: config.containerPort }],
@@ -70,9 +79,9 @@ export class AppService extends pulumi.ComponentResource {
     const { config } = args
     const region = aws.getRegionOutput({}, { parent: this }).region
     const definition = pulumi
-      .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrl])
-      .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrl]) =>
-        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrl })]),
+      .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrlSecretArn, args.trustedProxies])
+      .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrlSecretArn, trustedProxies]) =>
+        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrlSecretArn, trustedProxies })]),
       )
     return new aws.ecs.TaskDefinition(name, {
       family: args.label,
@@ -91,8 +100,9 @@ export class AppService extends pulumi.ComponentResource {
 
 /**
  * On-demand Fargate always carries `minTasks` (the base); above it, tasks are spread 1 : fargateSpotWeight between
- * on-demand and Spot. A Spot interruption sends SIGTERM with a two-minute warning, and deregisters the task at
- * the same time: the drain after SIGTERM covers it (README "Stopping").
+ * on-demand and Spot. A Spot interruption sends SIGTERM with a two-minute warning, and the task may stay in the
+ * target group until it has stopped: the app keeps serving new sessions while it drains (docs/deploy.md,
+ * "Stopping a task").
  */
 export function capacityStrategy(config: InfraConfig): aws.types.input.ecs.ServiceCapacityProviderStrategy[] {
   const onDemand = { capacityProvider: 'FARGATE', base: config.minTasks, weight: 1 }

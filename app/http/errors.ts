@@ -27,8 +27,6 @@ export const unauthorized = () =>
   })
 export const tooManyRequests = (retryAfterSeconds: number, what: string) =>
   new HttpError(429, `Too many ${what}; retry in ${retryAfterSeconds} s`, RpcCode.server, { 'retry-after': String(retryAfterSeconds) })
-/** A draining task takes nothing new (no session, no MCP 2026-07-28 request); the client retries elsewhere. */
-export const shuttingDown = () => new HttpError(503, 'Service Unavailable: this task is shutting down', undefined, { 'retry-after': '1' })
 export const sessionNotFound = () => new HttpError(404, 'Session not found; initialize a new session', RpcCode.sessionNotFound)
 export const invalidRequest = (message: string) => new HttpError(400, message, RpcCode.invalidRequest)
 

@@ -1,5 +1,5 @@
 import type { Metrics } from '../http/metrics.js'
-import { HttpError, shuttingDown } from '../http/errors.js'
+import { HttpError } from '../http/errors.js'
 import type { InputHold } from '../http/input-load.js'
 
 export interface ModernLimits {
@@ -10,8 +10,9 @@ const RETRY_AFTER_SECONDS = 1
 
 /**
  * The MCP 2026-07-28 requests this task is serving. They open no session, so the session caps cannot bound
- * them: this cap does for the task, the key's cap on requests in flight across eras for each key (its
- * input hold), and a draining task refuses new ones (503) while the ones in flight finish.
+ * them: this cap does for the task, and the key's cap on requests in flight across eras for each key (its
+ * input hold). A draining task still serves new ones: it may still be in its load balancer's pool
+ * (SessionRegistry.startDraining).
  */
 export class ModernRequests {
   private count = 0
@@ -19,7 +20,6 @@ export class ModernRequests {
   constructor(
     private readonly limits: ModernLimits,
     private readonly metrics: Metrics,
-    private readonly draining: () => boolean,
   ) {}
 
   get size(): number {
@@ -28,7 +28,6 @@ export class ModernRequests {
 
   /** Counts a new request in, or refuses it before any work; the returned function counts it out (once). */
   admit(hold: InputHold): () => void {
-    if (this.draining()) throw shuttingDown()
     if (this.count >= this.limits.maxModernInFlight) {
       this.metrics.rateLimited.inc({ reason: 'task_modern_in_flight' })
       throw new HttpError(503, 'Service Unavailable: this task serves its maximum number of requests', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })

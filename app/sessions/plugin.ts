@@ -33,7 +33,7 @@ export default fp(async function sessions(app: FastifyInstance, { config, create
   app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs) : undefined)
   const registry = new SessionRegistry<AppTransport>(config, createServer, app.metrics, app.log)
   app.decorate('sessions', registry)
-  app.decorate('modernRequests', new ModernRequests(config, app.metrics, () => registry.draining))
+  app.decorate('modernRequests', new ModernRequests(config, app.metrics))
   app.readinessChecks.push(() => (registry.draining ? 'draining' : undefined))
   app.readinessChecks.push(() => (registry.size >= config.maxSessions ? 'session cap reached' : undefined))
   app.addHook('preClose', () => registry.stop())

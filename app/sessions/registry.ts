@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcontextprotocol/server'
-import { HttpError, sessionNotFound, shuttingDown, tooManyRequests } from '../http/errors.js'
+import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
 import type { InputHold } from '../http/input-load.js'
 import type { Metrics } from '../http/metrics.js'
 import type { ApiKey } from '../keys.js'
@@ -101,9 +101,8 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
     return this.drainingNow
   }
 
-  /** Refuses a new session before any stream starts: 503 while draining or full, 429 over the key's cap. */
+  /** Refuses a new session before any stream starts: 503 when full, 429 over the key's cap. */
   admit(principal: ApiKey): void {
-    if (this.draining) throw shuttingDown()
     if (this.sessions.size >= this.limits.maxSessions) {
       this.metrics.rateLimited.inc({ reason: 'task_sessions' })
       throw new HttpError(503, 'Service Unavailable: this task holds its maximum number of sessions', undefined, {
@@ -192,7 +191,14 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
     throw tooManyRequests(RETRY_AFTER_IN_FLIGHT_SECONDS, `requests in flight for this session (at most ${session.inFlight.max})`)
   }
 
-  /** Readiness turns 503 and no new session is admitted; open sessions keep working. */
+  /**
+   * Readiness turns 503; every session keeps working, and new ones are still admitted. A task stopped by a
+   * deployment or a scale-in was deregistered before SIGTERM and gets nothing new; a Fargate Spot task "might not
+   * be deregistered from the load balancer's target group until the task transitions to the STOPPED state" (AWS
+   * Knowledge Center, "fargate-spot-termination-notice"), so the ALB, whose health check reads /health, keeps
+   * sending it new sessions while it drains: refusing them would fail clients while healthy tasks exist. They
+   * end with the drain like the others (docs/deploy.md, "Stopping a task").
+   */
   startDraining(): void {
     this.drainingNow = true
   }

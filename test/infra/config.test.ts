@@ -1,8 +1,9 @@
-// The stack configuration loader: defaults, the dev stack file, the README table, and every rule that stops
-// a deployment that could not keep sessions alive.
-import { readFileSync } from 'node:fs'
+// The stack configuration loader: defaults, the dev stack file, the documented table, the example production
+// stack, and every rule that stops a deployment that could not keep sessions alive.
+import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import infraConfig from '../../infra/config.js'
+import { parse } from 'yaml'
 import { DEV_STACK_FILE, PROJECT, devStackConfig } from './program.js'
 
 // infra/ is CommonJS (Pulumi runs it with ts-node); from ESM its exports arrive as the default export.
@@ -19,11 +20,29 @@ t.test('Pulumi.dev.yaml names every key, setting it or showing it commented out'
   for (const key of KEYS) t.ok(key in devOwnKeys || text.includes(`# ${PROJECT}:${key}:`), key)
 })
 
-t.test('the README "Deploy (ops)" section documents every key', async (t) => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const section = readme.slice(readme.indexOf('## Deploy (ops)'))
-  t.ok(readme.includes('## Deploy (ops)'))
-  for (const key of KEYS) t.ok(section.includes(`| \`${key}\` |`), key)
+t.test('docs/stack-configuration.md documents every key, with its default', async (t) => {
+  const page = readFileSync(new URL('../../docs/stack-configuration.md', import.meta.url), 'utf8')
+  const defaults = parseConfig({}) as Record<string, unknown>
+  for (const key of KEYS) {
+    const row = page.split('\n').find((line) => line.startsWith(`| \`${key}\` |`))
+    t.ok(row, key)
+    const shown = row?.split('|')[2]?.trim()
+    const value = defaults[key]
+    if (value === undefined) t.equal(shown, 'none', `${key} has no default`)
+    else if (value === '') t.equal(shown, 'empty', `${key} defaults to empty`)
+    else t.equal(shown, `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``, `${key} defaults to ${JSON.stringify(value)}`)
+  }
+})
+
+t.test('the production example is valid, serves a domain with TLS 1.2 or later, and no `pulumi up` picks it up by accident', async (t) => {
+  const root = new URL('../../', import.meta.url)
+  const stackFiles = readdirSync(root).filter((file) => /^Pulumi\..+\.ya?ml$/.test(file))
+  t.same(stackFiles, ['Pulumi.dev.yaml'], 'beside Pulumi.yaml only the dev stack, whose values are the defaults')
+  const { config } = parse(readFileSync(new URL('examples/Pulumi.prod.yaml', root), 'utf8')) as { config: Record<string, unknown> }
+  const own = Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith(`${PROJECT}:`)).map(([key, value]) => [key.slice(PROJECT.length + 1), typeof value === 'string' ? value : JSON.stringify(value)]))
+  const prod = parseConfig(own)
+  t.ok(prod.domainName, 'a domain: CloudFront\'s default domain accepts TLS 1.0 whatever the policy')
+  t.match(prod.sslPolicy, /^ELBSecurityPolicy-TLS13-1-2-/, 'an ALB policy whose oldest protocol is TLS 1.2')
 })
 
 const broken: [string, Record<string, string>, string][] = [
@@ -34,7 +53,13 @@ const broken: [string, Record<string, string>, string][] = [
   ['a domain without a hosted zone or certificate', { domainName: 'mcp.example.com' }, 'hostedZoneId'],
   ['a certificate without its domain', { certificateArn: 'arn:aws:acm:us-east-1:1:certificate/x' }, 'certificateArn'],
   ['plain HTTP with a domain', { devOnlyPlainHttp: 'true', domainName: 'mcp.example.com', hostedZoneId: 'Z1' }, 'devOnlyPlainHttp'],
-  ['Fargate Spot with ARM64, which AWS does not offer', { fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }, 'fargateSpotWeight'],
+  ['a CloudFront read timeout over the 120 s the API takes', { originReadTimeoutSeconds: '121', idleTimeoutSeconds: '200' }, 'originReadTimeoutSeconds'],
+  ['a CloudFront keep-alive over the 120 s the API takes', { originKeepaliveTimeoutSeconds: '121', idleTimeoutSeconds: '200' }, 'originKeepaliveTimeoutSeconds'],
+  ['a tool setting named like a variable the stack sets', { toolSettings: '{"MCP_DRAIN_MS":"1"}' }, 'toolSettings'],
+  ['a tool secret named like a secret the stack sets', { toolSecrets: '{"MCP_API_KEYS":"arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf"}' }, 'toolSecrets'],
+  ['a tool secret that is no complete Secrets Manager ARN', { toolSecrets: '{"WEATHER_API_KEY":"arn:aws:secretsmanager:us-east-1:123456789012:secret:weather"}' }, 'toolSecrets'],
+  ['a tool variable that is no environment variable name', { toolSettings: '{"WEATHER-UNITS":"metric"}' }, 'toolSettings'],
+  ['a tool variable both plain and secret', { toolSettings: '{"WEATHER_API_KEY":"x"}', toolSecrets: '{"WEATHER_API_KEY":"arn:aws:secretsmanager:us-east-1:123456789012:secret:weather-AbCdEf"}' }, 'toolSecrets'],
   ['stopTimeout over the ECS maximum', { stopTimeoutSeconds: '121' }, 'stopTimeoutSeconds'],
   ['idle timeout not above two heartbeats', { idleTimeoutSeconds: '30' }, 'idleTimeoutSeconds'],
   ['memory Fargate does not offer with that CPU', { cpu: '512', memory: '512' }, 'memory'],
@@ -58,8 +83,20 @@ t.test('values arrive as Pulumi passes them: numbers, booleans and lists JSON-en
   t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
 })
 
-t.test('the Spot + ARM64 refusal says what to change', async (t) => {
-  t.throws(() => parseConfig({ fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }), { message: /Fargate Spot does not run ARM64 tasks: set cpuArchitecture X86_64 or fargateSpotWeight 0/ })
+t.test('Fargate Spot with ARM64 is accepted: "FARGATE_SPOT supports Linux tasks with the ARM64 architecture on platform version 1.4.0 or later" (ECS API Reference, CapacityProviderStrategyItem)', async (t) => {
+  t.match(parseConfig({ fargateSpotWeight: '1', cpuArchitecture: 'ARM64' }), { fargateSpotWeight: 1, cpuArchitecture: 'ARM64' })
+})
+
+t.test('the CloudFront origin timeouts accept the API\'s whole range, 1 to 120 s', async (t) => {
+  t.match(parseConfig({ originReadTimeoutSeconds: '120', originKeepaliveTimeoutSeconds: '119', idleTimeoutSeconds: '120' }), { originReadTimeoutSeconds: 120, originKeepaliveTimeoutSeconds: 119 })
+})
+
+t.test('tool settings and secrets: environment variable names with plain values, or Secrets Manager ARNs (a JSON key allowed)', async (t) => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tools/weather-AbCdEf'
+  const config = parseConfig({ toolSettings: '{"MCP_WEATHER_TIMEOUT_MS":"3000","UNITS":"metric"}', toolSecrets: JSON.stringify({ WEATHER_API_KEY: arn, WEATHER_ACCOUNT: `${arn}:account::` }) })
+  t.same(config.toolSettings, { MCP_WEATHER_TIMEOUT_MS: '3000', UNITS: 'metric' })
+  t.same(config.toolSecrets, { WEATHER_API_KEY: arn, WEATHER_ACCOUNT: `${arn}:account::` })
+  t.throws(() => parseConfig({ toolSettings: '{"PORT":"1","NODE_OPTIONS":"x"}' }), { message: /PORT, NODE_OPTIONS: set by the stack itself/ })
 })
 
 t.test('the key-reading command prints the first plain key, and after a rotation to hashed keys says so instead of printing a hash', async (t) => {

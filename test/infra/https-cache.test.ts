@@ -1,8 +1,11 @@
 // A production-shaped stack under Pulumi mocks: HTTPS on a domain with a DNS-validated certificate and an alias
 // record, a base path, ElastiCache, no NAT (VPC endpoints instead), restricted client CIDRs, an alarm e-mail
-// address and Fargate Spot.
+// address, Fargate Spot, and a tool's own settings and secrets.
+import * as pulumi from '@pulumi/pulumi'
 import t from 'tap'
 import { EGRESS_RULE, INGRESS_RULE, MOCK_VPC, SECURITY_GROUP, appContainer, runProgram } from './program.js'
+
+const WEATHER_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tools/weather-AbCdEf'
 
 const CERTIFICATE = 'arn:aws:mock:us-east-1:123456789012:acm/certificate/mcp' // the validated certificate
 const run = await runProgram({
@@ -16,8 +19,10 @@ const run = await runProgram({
   natGateways: 'none',
   vpcEndpoints: 'true',
   alarmEmail: 'ops@example.com',
+  toolSettings: JSON.stringify({ MCP_WEATHER_TIMEOUT_MS: '3000', WEATHER_UNITS: 'metric' }),
+  toolSecrets: JSON.stringify({ WEATHER_API_KEY: WEATHER_SECRET, WEATHER_ACCOUNT: `${WEATHER_SECRET}:account::` }),
 })
-const { env } = appContainer(run)
+const { definition, env } = appContainer(run)
 const taskSecurityGroup = run.one(SECURITY_GROUP, 'mcp-task')
 const targetGroupArn = 'arn:aws:mock:us-east-1:123456789012:lb/targetGroup/mcp'
 
@@ -60,7 +65,7 @@ t.test('the base path and DNS name shape the URL, the health check and the Inspe
   t.equal(run.outputs.inspectorCommand, 'npx @modelcontextprotocol/inspector@2.12.0 --cli https://mcp.example.com/team-a/sse --transport sse --header "Authorization: Bearer <key>"')
 })
 
-t.test('the cache is reachable only from the tasks, over TLS, and its URL reaches the app as REDIS_URL', async (t) => {
+t.test('the cache is reachable only from the tasks, over TLS, with an AUTH token that reaches the app only inside the REDIS_URL secret', async (t) => {
   const cache = run.one('aws:elasticache/replicationGroup:ReplicationGroup')
   const cacheSecurityGroup = run.one(SECURITY_GROUP, 'mcp-cache')
   t.same(cache.inputs.securityGroupIds, [cacheSecurityGroup.id])
@@ -70,8 +75,33 @@ t.test('the cache is reachable only from the tasks, over TLS, and its URL reache
   t.equal(taskToCache.length, 1, 'tasks may open connections to the cache')
   t.same(run.one('aws:elasticache/subnetGroup:SubnetGroup').inputs.subnetIds, MOCK_VPC.privateSubnetIds)
   t.match(cache.inputs, { transitEncryptionEnabled: true, atRestEncryptionEnabled: true, numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: true })
-  t.equal(env.REDIS_URL, `rediss://master.${cache.name}.cache.amazonaws.com:6379`)
-  t.equal(run.outputs.redisUrl, env.REDIS_URL)
+  const token = cache.inputs.authToken
+  t.match(token, { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: /^[A-Za-z0-9]{16,128}$/ }, 'an AUTH token ElastiCache accepts (16 to 128 characters), a Pulumi secret in the state')
+  t.same(cache.options.ignoreChanges, ['authToken'], 'generated once: later runs do not rotate it under running tasks')
+  const urlSecret = run.one('aws:secretsmanager/secret:Secret', 'mcp-cache-url')
+  const version = run.one('aws:secretsmanager/secretVersion:SecretVersion', 'mcp-cache-url')
+  t.match(version.inputs.secretString, { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: `rediss://:${token.value}@master.${cache.name}.cache.amazonaws.com:6379` })
+  t.notOk('REDIS_URL' in env, 'no plain REDIS_URL')
+  t.same(definition.secrets.find((secret: { name: string }) => secret.name === 'REDIS_URL'), { name: 'REDIS_URL', valueFrom: urlSecret.state.arn })
+  t.equal(run.outputs.redisUrl, `rediss://master.${cache.name}.cache.amazonaws.com:6379`, 'the output names the endpoint without the token')
+  const everything = JSON.stringify(run.one('aws:ecs/taskDefinition:TaskDefinition').inputs) + JSON.stringify(run.outputs)
+  t.notOk(everything.includes(token.value), 'the token is in no task definition or output')
+})
+
+t.test('tasks start only once the cache, its rules and its URL secret exist', async (t) => {
+  t.ok(run.one('aws:ecs/service:Service').dependencies.includes('mcp:infra:Cache::mcp-cache'), 'the service waits for the whole cache component')
+})
+
+t.test('a tool\'s settings reach the task as plain variables and its secrets as Secrets Manager references the execution role may read', async (t) => {
+  t.match(env, { MCP_WEATHER_TIMEOUT_MS: '3000', WEATHER_UNITS: 'metric' })
+  const secrets = Object.fromEntries(definition.secrets.map((secret: { name: string; valueFrom: string }) => [secret.name, secret.valueFrom]))
+  t.equal(secrets.WEATHER_API_KEY, WEATHER_SECRET)
+  t.equal(secrets.WEATHER_ACCOUNT, `${WEATHER_SECRET}:account::`, 'a JSON key of a secret, as ECS takes it')
+  t.notOk('WEATHER_API_KEY' in env, 'no plain copy')
+  const policy = JSON.parse(run.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)
+  const readable = policy.Statement.find((statement: { Action: string[] }) => statement.Action.includes('secretsmanager:GetSecretValue')).Resource as string[]
+  const expected = [...new Set(Object.values(secrets).map((reference) => (reference as string).split(':').slice(0, 7).join(':')))].sort()
+  t.same([...readable].sort(), expected, 'exactly the secrets the container names (a JSON key reads its whole secret), nothing else')
 })
 
 t.test('without NAT gateways, VPC endpoints let the tasks pull images, read secrets and write logs', async (t) => {

@@ -1,5 +1,5 @@
 // The image tag changes when and only when the build inputs change: on a real copy of the build context.
-import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -48,4 +48,17 @@ t.test('files the .dockerignore excludes do not change the tag', async (t) => {
   writeFileSync(join(dir, '.env'), 'SECRET=1')
   writeFileSync(join(dir, 'app/local.pem'), 'key')
   t.equal(tag(dir), before)
+})
+
+t.test('a file\'s permission bits change the tag as they change docker-build\'s context hash (0644 in CI, 0664 under umask 002)', async (t) => {
+  const dir = scratchContext(t)
+  chmodSync(join(dir, 'app/main.ts'), 0o644)
+  const ci = tag(dir)
+  chmodSync(join(dir, 'app/main.ts'), 0o664)
+  const laptop = tag(dir)
+  t.not(laptop, ci, 'group write: another build, so another tag (never a second push to an existing immutable tag)')
+  chmodSync(join(dir, 'app/main.ts'), 0o755)
+  t.not(tag(dir), laptop, 'the executable bit, as before')
+  chmodSync(join(dir, 'app/main.ts'), 0o644)
+  t.equal(tag(dir), ci, 'the same modes give the same tag again')
 })

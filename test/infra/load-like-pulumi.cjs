@@ -10,7 +10,7 @@ const pulumi = require('@pulumi/pulumi')
 
 const computed = { vpcId: 'vpc-1', privateSubnetIds: ['a'], publicSubnetIds: ['b'], routeTables: [], imageUri: 'image', dnsName: 'alb.example' }
 pulumi.runtime
-  .setMocks({ newResource: (args) => ({ id: args.name, state: { ...computed, ...args.inputs } }), call: () => ({ region: 'us-east-1', randomPassword: 'p'.repeat(64) }) }, 'mcp-fargate', 'dev', false)
+  .setMocks({ newResource: (args) => ({ id: args.name, state: { ...computed, ...args.inputs } }), call: () => ({ region: 'us-east-1', randomPassword: 'p'.repeat(64), names: ['us-east-1a', 'us-east-1b'], zoneIds: ['use1-az1', 'use1-az2'], entries: [] }) }, 'mcp-fargate', 'dev', false)
   .then(async () => {
     const program = require(process.cwd())
     await pulumi.runtime.disconnect()

@@ -24,6 +24,8 @@ export interface DeclaredResource {
   inputs: Record<string, any>
   /** `type::name` of every resource named in its `dependsOn` option. */
   dependencies: string[]
+  /** The resource options mocks do not act on, as the program gave them: what a real update or delete obeys. */
+  options: Pick<pulumi.CustomResourceOptions, 'retainOnDelete' | 'ignoreChanges' | 'deleteBeforeReplace' | 'replaceOnChanges' | 'protect'>
   /** The attributes the program reads back: its inputs and what AWS computes (ARNs, ARN suffixes, DNS names). */
   state: Record<string, any>
 }
@@ -40,6 +42,14 @@ export interface ProgramRun {
 
 export const MOCK_ACCOUNT = '123456789012'
 export const MOCK_VPC = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-public-a', 'subnet-public-b'], privateSubnetIds: ['subnet-private-a', 'subnet-private-b'], routeTables: [] }
+export const MOCK_DIGEST = `sha256:${'0'.repeat(64)}`
+/**
+ * The zones the mocked region lists, by name and zone ID, in AWS's order: the first is one CloudFront VPC
+ * origins do not support (use1-az3), as it can be in a real account.
+ */
+export const MOCK_ZONES = { names: ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'], zoneIds: ['use1-az3', 'use1-az6', 'use1-az1', 'use1-az2'] }
+/** A few entries of CloudFront's origin-facing prefix list (the real one holds some fifty ranges). */
+export const MOCK_ORIGIN_FACING_CIDRS = ['120.52.22.96/27', '130.176.0.0/18', '15.158.0.0/16']
 
 // What AWS would compute for a resource (the attributes the program reads back), by resource type.
 function computed(type: string, name: string): Record<string, unknown> {
@@ -48,10 +58,10 @@ function computed(type: string, name: string): Record<string, unknown> {
   switch (type) {
     case 'awsx:ec2:Vpc':
       return MOCK_VPC
-    case 'awsx:ecr:Image':
-      return { imageUri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}@sha256:${'0'.repeat(64)}` }
+    case 'docker-build:index:Image':
+      return { digest: MOCK_DIGEST }
     case 'aws:ecr/repository:Repository':
-      return { ...common, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }
+      return { ...common, registryId: MOCK_ACCOUNT, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` }
     case 'aws:lb/loadBalancer:LoadBalancer':
       return { ...common, arnSuffix: `app/${name}/1`, dnsName: `${name}-1.us-east-1.elb.amazonaws.com`, zoneId: 'Z35SXDOTRQ7X7K' }
     case 'aws:cloudfront/distribution:Distribution':
@@ -68,6 +78,8 @@ function computed(type: string, name: string): Record<string, unknown> {
       return { ...common, arnSuffix: `targetgroup/${name}/1` }
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
       return { ...common, primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }
+    case 'aws:secretsmanager/secret:Secret':
+      return { ...common, arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf` }
     default:
       return common
   }
@@ -76,26 +88,33 @@ function computed(type: string, name: string): Record<string, unknown> {
 export async function runProgram(config: Record<string, string> = {}): Promise<ProgramRun> {
   const resources: DeclaredResource[] = []
   const generatedSecrets: string[] = []
-  // What each resource was told to wait for (`dependsOn`), which the mocks do not see.
+  // What each resource was told to wait for (`dependsOn`) and its other options, which the mocks do not see.
   const names = new Map<pulumi.Resource, string>()
   const dependsOn = new Map<string, string[]>()
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(':') ? key : `${PROJECT}:${key}`, value])))
+  const options = new Map<string, DeclaredResource['options']>()
+  const allConfig = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.includes(':') ? key : `${PROJECT}:${key}`, value]))
+  const region = allConfig['aws:region'] ?? 'us-east-1'
+  pulumi.runtime.setAllConfig(allConfig)
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const id = `${args.name}-id`
         const state = { ...computed(args.type, args.name), ...args.inputs }
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, dependencies: [] })
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, dependencies: [], options: {} })
         return { id, state }
       },
       call(args) {
         switch (args.token) {
           case 'aws:index/getRegion:getRegion':
-            return { region: 'us-east-1', name: 'us-east-1' }
+            return { region, name: region }
+          case 'aws:index/getAvailabilityZones:getAvailabilityZones':
+            return { ...MOCK_ZONES, id: region }
+          case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
+            return { proxyEndpoint: `https://${args.inputs.registryId}.dkr.ecr.${region}.amazonaws.com`, userName: 'AWS', password: 'ecr-token', authorizationToken: 'x' }
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/ops`, userId: 'ops' }
           case 'aws:ec2/getManagedPrefixList:getManagedPrefixList':
-            return { id: `pl-${args.inputs.name}`, name: args.inputs.name }
+            return { id: `pl-${args.inputs.name}`, name: args.inputs.name, entries: MOCK_ORIGIN_FACING_CIDRS.map((cidr) => ({ cidr, description: '' })) }
           case 'aws:cloudfront/getCachePolicy:getCachePolicy':
           case 'aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy':
             return { id: `policy-${args.inputs.name}`, name: args.inputs.name }
@@ -122,6 +141,8 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
       names.set(args.resource, `${args.type}::${args.name}`)
       const listed = [args.opts.dependsOn ?? []].flat() as pulumi.Resource[]
       dependsOn.set(`${args.type}::${args.name}`, listed.map((resource) => names.get(resource) ?? 'unknown'))
+      const { retainOnDelete, ignoreChanges, deleteBeforeReplace, replaceOnChanges, protect } = args.opts as pulumi.CustomResourceOptions
+      options.set(`${args.type}::${args.name}`, { retainOnDelete, ignoreChanges, deleteBeforeReplace, replaceOnChanges, protect })
       return undefined
     })
     program = (await import('../../infra/index.js')).default as Record<string, unknown>
@@ -129,7 +150,10 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
   const outputs: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(program)) outputs[key] = pulumi.Output.isInstance(value) ? await resolve(value) : value
   await pulumi.runtime.disconnect()
-  for (const resource of resources) resource.dependencies = dependsOn.get(`${resource.type}::${resource.name}`) ?? []
+  for (const resource of resources) {
+    resource.dependencies = dependsOn.get(`${resource.type}::${resource.name}`) ?? []
+    resource.options = options.get(`${resource.type}::${resource.name}`) ?? {}
+  }
   const ofType = (type: string) => resources.filter((resource) => resource.type === type)
   return {
     resources,

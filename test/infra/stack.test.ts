@@ -2,7 +2,7 @@
 import * as pulumi from '@pulumi/pulumi'
 import t from 'tap'
 import infraConfig from '../../infra/config.js'
-import { EGRESS_RULE, INGRESS_RULE, MOCK_ACCOUNT, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
+import { EGRESS_RULE, INGRESS_RULE, MOCK_ACCOUNT, MOCK_DIGEST, MOCK_ORIGIN_FACING_CIDRS, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
 
 const { STOP_MARGIN_MS } = infraConfig
 
@@ -32,7 +32,7 @@ t.test('the stop sequence as ECS runs it: deregistration delay, then SIGTERM, dr
   t.ok(definition.stopTimeout * 1000 >= drainMs + STOP_MARGIN_MS, `stopTimeout ${definition.stopTimeout}s ≥ drain ${drainMs / 1000}s + margin ${STOP_MARGIN_MS / 1000}s`)
   t.ok(definition.stopTimeout <= 120, 'ECS caps stopTimeout at 120 s on Fargate')
   t.ok(targetGroup.deregistrationDelay * 1000 > Number(env.MCP_HEARTBEAT_MS), 'in-flight requests get more than a heartbeat to finish before the ALB closes them')
-  // The published figure (README "Stopping"): the longest a task takes from "ECS decides to stop it" to gone.
+  // The published figure (docs/deploy.md "Stopping a task"): the longest a task takes from "ECS decides to stop it" to gone.
   t.equal(targetGroup.deregistrationDelay + definition.stopTimeout, 50, 'total stop time with the defaults: 30 s + 20 s')
 })
 
@@ -102,7 +102,7 @@ t.test('the ALB admits only CloudFront\'s origin-facing servers and reaches only
 
 t.test('API keys and the session secret reach the container as Secrets Manager secrets, never as plain values', async (t) => {
   const secrets = run.ofType('aws:secretsmanager/secret:Secret')
-  const arn = (name: string) => `arn:aws:mock:us-east-1:123456789012:secretsmanager/secret/${name}`
+  const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`
   t.same(definition.secrets, [
     { name: 'MCP_API_KEYS', valueFrom: arn('mcp-api-keys') },
     { name: 'MCP_SESSION_SECRET', valueFrom: arn('mcp-session') },
@@ -176,7 +176,7 @@ t.test('the app gets the settings the design names, wired to the deployment', as
     MCP_MAX_SESSIONS: '1000',
     MCP_MAX_SESSIONS_PER_KEY: '100',
     MCP_PUBLIC_URL: run.outputs.url,
-    MCP_TRUST_PROXY: vpc.inputs.cidrBlock,
+    MCP_TRUST_PROXY: [vpc.inputs.cidrBlock, ...MOCK_ORIGIN_FACING_CIDRS].join(','),
     MCP_EMF_NAMESPACE: 'MCP/Server',
     MCP_EMF_SERVICE_NAME: 'mcp-fargate-test',
   })
@@ -186,13 +186,16 @@ t.test('the app gets the settings the design names, wired to the deployment', as
 })
 
 t.test('the image is built from the root Dockerfile into the stack\'s own ECR repository', async (t) => {
-  const image = run.one('awsx:ecr:Image').inputs
-  t.match(image.imageTag, /^ctx-[0-9a-f]{24}$/, 'tagged with the hash of its build inputs (the repository is immutable)')
+  const image = run.one('docker-build:index:Image').inputs
+  const repositoryUrl = `123456789012.dkr.ecr.us-east-1.amazonaws.com/${run.one('aws:ecr/repository:Repository').name}`
+  t.match(image.tags, [new RegExp(`^${repositoryUrl}:ctx-[0-9a-f]{24}$`)], 'tagged with the hash of its build inputs (the repository is immutable)')
   const root = new URL('../../', import.meta.url).pathname.replace(/\/$/, '')
-  t.equal(image.context, root)
-  t.equal(image.dockerfile, `${root}/Dockerfile`)
-  t.equal(image.repositoryUrl, `123456789012.dkr.ecr.us-east-1.amazonaws.com/${run.one('aws:ecr/repository:Repository').name}`)
-  t.match(definition.image, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/mcp@sha256:/)
+  t.same(image.context, { location: root })
+  t.same(image.dockerfile, { location: `${root}/Dockerfile` })
+  t.same(image.platforms, ['linux/amd64'])
+  t.equal(image.push, true)
+  t.match(image.registries, [{ address: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com', username: 'AWS' }], 'pushes with the registry\'s own credentials')
+  t.equal(definition.image, `${repositoryUrl}@${MOCK_DIGEST}`, 'tasks pull the pushed image by digest')
 })
 
 t.test('autoscaling tracks CPU and open sessions per task (the app\'s EMF metric)', async (t) => {
@@ -250,9 +253,7 @@ t.test('deployment safety: failed or rolled-back deployments and too few healthy
   const rule = run.one('aws:cloudwatch/eventRule:EventRule').inputs
   t.same(JSON.parse(rule.eventPattern), { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: [run.one('aws:ecs/service:Service').id], detail: { eventName: ['SERVICE_DEPLOYMENT_FAILED'] } })
   const topic = run.outputs.alarmTopicArn
-  t.equal(run.one('aws:cloudwatch/eventTarget:EventTarget').inputs.arn, topic)
-  const statement = JSON.parse(run.one('aws:sns/topicPolicy:TopicPolicy').inputs.policy).Statement[0]
-  t.match(statement, { Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Condition: { ArnEquals: { 'aws:SourceArn': run.one('aws:cloudwatch/eventRule:EventRule').state.arn } } })
+  t.equal(run.one('aws:cloudwatch/eventTarget:EventTarget').inputs.arn, topic, 'who may publish there: test/infra/declared.test.ts')
   const healthy = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').find((alarm) => alarm.inputs.metricName === 'HealthyHostCount')!.inputs
   t.match(healthy, { comparisonOperator: 'LessThanThreshold', threshold: 2, statistic: 'Minimum', treatMissingData: 'breaching' })
 })
@@ -263,6 +264,8 @@ t.test('ALB access logs go to a private bucket that expires them', async (t) => 
   t.match(run.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules, [{ status: 'Enabled', expiration: { days: 30 } }])
   t.match(run.one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs, { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true })
   t.equal(run.outputs.accessLogsBucket, bucket.state.bucket)
+  const policy = JSON.parse(run.one('aws:s3/bucketPolicy:BucketPolicy').inputs.policy)
+  t.same(policy.Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::127311923021:root' }, Action: 's3:PutObject', Resource: `${bucket.state.arn}/alb/AWSLogs/*` }], 'us-east-1 writes through its ELB account (regions without one: new-region.test.ts)')
 })
 
 t.test('outputs give the HTTPS URL, the key secret and log group, and a well-formed Inspector command without the key', async (t) => {

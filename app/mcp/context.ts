@@ -1,15 +1,21 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthInfo, McpServer, ServerContext } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
-import type { Metrics } from '../http/metrics.js'
+import type { Counter, Histogram } from 'prom-client'
 import type { ApiKey } from '../keys.js'
 import { clientLogFor, type ClientLog } from './client-log.js'
 import type { ProfileStore } from './profiles.js'
 
+/** The metrics the catalog writes; the app hands it those of its Prometheus registry. */
+export interface ToolMetrics {
+  toolCalls: Counter<'tool' | 'outcome'>
+  toolCallSeconds: Histogram<'tool'>
+}
+
 /** Long-lived things the catalog uses, shared by every session of the task. */
 export interface Services {
   config: Config
-  metrics: Metrics
+  metrics: ToolMetrics
   profiles: ProfileStore
   /**
    * The audit trail: written at info whatever LOG_LEVEL says (a child logger's own level), since an audit

@@ -3,7 +3,7 @@ import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, t
 import { z } from 'zod'
 import { requestContext, type RequestContext, type SessionContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
-import { roundOf } from '../sessions/message-kinds.js'
+import { roundOf } from '../protocol.js'
 
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {

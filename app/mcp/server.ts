@@ -10,7 +10,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server'
 import type { ApiKey } from '../keys.js'
-import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../sessions/message-kinds.js'
+import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../protocol.js'
 import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
@@ -123,7 +123,7 @@ class SessionServer extends McpServer {
    * here rather than by the SDK's own receiver (`Protocol.connect`), which asks zod for every message whether
    * it is a response, a request or a notification (≈ 3 % of a call's CPU), though every message reaching a
    * session has been parsed with the SDK's JSONRPCMessageSchema already (json-rpc.ts, or the 2026-07-28
-   * classification), whose strict shapes let the keys decide (message-kinds.ts).
+   * classification), whose strict shapes let the keys decide (app/protocol.ts).
    */
   override async connect(transport: Transport): Promise<void> {
     await super.connect(transport)

@@ -1,7 +1,7 @@
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/server'
 import { invalidRequest } from '../http/errors.js'
 import type { InputHold } from '../http/input-load.js'
-import { isRequest } from './message-kinds.js'
+import { isRequest } from '../protocol.js'
 
 /**
  * The requests of one session that are admitted and not yet settled (answered, cancelled, or their answer

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, RpcCode, sessionNotFound } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
-import { hijack } from '../http/hijack.js'
+import { hijack } from './hijack.js'
 
 /** Header carrying the principal the relaying task authenticated and what it vouches for, signed with the shared secret. */
 export const RELAY_HEADER = 'x-mcp-relay'

@@ -9,7 +9,7 @@ import {
 import type { FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { HttpError, RpcCode, invalidRequest } from '../http/errors.js'
-import { isRequest } from '../sessions/message-kinds.js'
+import { isRequest } from '../protocol.js'
 
 const BatchSchema = z.array(JSONRPCMessageSchema).min(1)
 

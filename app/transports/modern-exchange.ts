@@ -11,7 +11,7 @@ import {
   type TransportSendOptions,
 } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
-import { answeredRequest } from '../sessions/message-kinds.js'
+import { answeredRequest } from '../protocol.js'
 import { PostAnswer } from './post-answer.js'
 
 /** How the SDK classified a modern request: the revision it claims (the server's era follows it). */

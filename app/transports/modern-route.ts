@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { PROTOCOL_VERSION_META_KEY, UnsupportedProtocolVersionError, classifyInboundRequest } from '@modelcontextprotocol/server'
-import { FIRST_MODERN_REVISION } from '../sessions/message-kinds.js'
+import { FIRST_MODERN_REVISION } from '../protocol.js'
 
 /** The code of a disagreement between the standard headers and the body (2026-07-28 HeaderMismatch). */
 const HEADER_MISMATCH = -32020

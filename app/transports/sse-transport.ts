@@ -1,7 +1,7 @@
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
-import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
+import { answeredRequest, cancelledRequest } from '../protocol.js'
 
 const PING = ': ping\n\n'
 

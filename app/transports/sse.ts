@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { invalidRequest } from '../http/errors.js'
-import { hijack } from '../http/hijack.js'
+import { hijack } from '../sessions/hijack.js'
 import { holdOf } from '../http/input-bounds.js'
 import { parseMessage, requireJson } from './json-rpc.js'
 import { relayOrNotFound } from './relay-or-not-found.js'

@@ -2,7 +2,7 @@ import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from 
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { KEEPALIVE, LONG_STREAM_HEADERS, messageEvent } from './event-stream.js'
 import { PostAnswer } from './post-answer.js'
-import { answeredRequest, cancelledRequest } from '../sessions/message-kinds.js'
+import { answeredRequest, cancelledRequest } from '../protocol.js'
 
 /**
  * Streamable HTTP (2025-03-26 to 2025-11-25) for one session, on the raw Node response, written for this

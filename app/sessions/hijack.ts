@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply } from 'fastify'
-import type { HijackedResponse } from '../sessions/bounded-stream.js'
+import type { HijackedResponse } from './bounded-stream.js'
 
 /**
  * Hands the raw response to a transport, with the headers our plugins set (security headers) for its

@@ -1,6 +1,9 @@
 import type { JSONRPCMessage, JSONRPCRequest, JSONRPCResponse, RequestId } from '@modelcontextprotocol/server'
 
 /*
+ * Facts of the MCP protocol that transports, sessions and the catalog all use: the revisions, the kind of a
+ * message, the round of a call.
+ *
  * The kind of a JSON-RPC message known to be well formed: one that passed the SDK's JSONRPCMessageSchema on the
  * way in, or one the SDK built on the way out. That schema's four shapes are strict objects (core dist
  * schemas: JSONRPCRequestSchema, JSONRPCNotificationSchema, JSONRPCResultResponseSchema and

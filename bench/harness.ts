@@ -6,6 +6,7 @@ import { Failures, callBackToBack, callEach, establish } from './load/scenarios.
 import { CALL_TRANSPORTS, TRANSPORTS, type BenchSession, type Target, type TransportName } from './load/session.js'
 import { cpuMs, rssKiB } from './proc.js'
 import type { Profile } from './profiles.js'
+import { measureHeavyInput, type HeavyInputResult } from './heavy-input.js'
 import { measureNeverReading, type NeverReadingResult } from './never-reading.js'
 import { measureRelay, type RelayResult } from './relay.js'
 import type { Baseline } from './baseline.js'
@@ -39,6 +40,8 @@ export interface RunResults {
   relay: RelayResult[]
   /** Our server alone: RSS growth under a client that never reads (issue 12). */
   neverReading: NeverReadingResult[]
+  /** Our server alone: RSS growth under one key pushing what it sends (heavy JSON, slow uploads). */
+  heavyInput: HeavyInputResult[]
   baseline?: BaselineNote
 }
 
@@ -140,6 +143,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const measurements: Measurement[] = []
   const relay: RelayResult[] = []
   const neverReading: NeverReadingResult[] = []
+  const heavyInput: HeavyInputResult[] = []
   let turn = 0
   try {
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
@@ -167,12 +171,16 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
         neverReading.push(pushed)
         progress(`rep ${repetition} ${transport} never-reading client: ${pushed.answers} answers of 1 MiB, RSS +${pushed.growthMiB.toFixed(1)} MiB${pushed.failures ? ` FAILURES ${pushed.reasons.join('; ')}` : ''}`)
       }
+      for (const pushed of await measureHeavyInput(repetition, logDir)) {
+        heavyInput.push(pushed)
+        progress(`rep ${repetition} heavy input, ${pushed.push}: ${pushed.held} held, ${pushed.refused}, RSS +${pushed.growthMiB.toFixed(1)} MiB${pushed.failures ? ` FAILURES ${pushed.reasons.join('; ')}` : ''}`)
+      }
     }
   } finally {
     rmSync(logDir, { recursive: true, force: true })
   }
   const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
-  return { profile, measurements, relay, neverReading, ...(baselineNote && { baseline: baselineNote }) }
+  return { profile, measurements, relay, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

@@ -270,9 +270,24 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   for (const r of results.neverReading) {
     out.push(`| ${r.transport} | ${r.repetition} | ${r.answers} | ${r.endedOrRefused} | ${fixed(r.rssBeforeMiB)} | ${fixed(r.peakMiB)} | ${r.failures ? 'FAILED' : fixed(r.growthMiB)} |`)
   }
-  const reasons = [...results.measurements, ...results.relay, ...results.neverReading].flatMap((m) =>
-    m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'answers' in m ? 'never-reading ' : 'relay '}${m.transport}: ${reason}`),
+  out.push(
+    '',
+    '### What one key sends (our server, on the task heap, the shipped input bounds)',
+    '',
+    'Each push on a fresh server: long calls whose `_meta` carries many empty objects (cheap on the wire, dear on the heap), and uploads that stop short of their last bytes. test/http/input-bounds.test.ts asserts the same pushes stay under 64 MiB.',
+    '',
+    '| push | rep | held | answered | RSS before MiB | peak MiB | growth MiB |',
+    '|---|---:|---:|---|---:|---:|---:|',
   )
+  for (const r of results.heavyInput) {
+    out.push(`| ${r.push} | ${r.repetition} | ${r.held} | ${r.refused || '–'} | ${fixed(r.rssBeforeMiB)} | ${fixed(r.peakMiB)} | ${r.failures ? 'FAILED' : fixed(r.growthMiB)} |`)
+  }
+  const reasons = [
+    ...[...results.measurements, ...results.relay, ...results.neverReading].flatMap((m) =>
+      m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'answers' in m ? 'never-reading ' : 'relay '}${m.transport}: ${reason}`),
+    ),
+    ...results.heavyInput.flatMap((m) => m.reasons.map((reason) => `heavy input, ${m.push}: ${reason}`)),
+  ]
   if (reasons.length > 0) out.push('', '## Failure reasons (first few)', '', ...[...new Set(reasons)].slice(0, 20).map((reason) => `- ${reason}`))
   return `${out.join('\n')}\n`
 }

@@ -33,6 +33,8 @@ export const RAISED_LIMITS = {
   MCP_MAX_SESSIONS: '1000000',
   MCP_MAX_SESSIONS_PER_KEY: '1000000',
   MCP_RATE_LIMIT_PER_MIN: '1000000000',
+  // Every benchmark client uses the one benchmark key: its requests in flight across sessions are the load.
+  MCP_MAX_IN_FLIGHT_PER_KEY: '1000000',
   // Stopping a server is not measured: no drain period.
   MCP_DRAIN_MS: '0',
 }

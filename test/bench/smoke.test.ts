@@ -73,15 +73,21 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
   t.match(report, /## MCP 2026-07-28[\s\S]*÷ us on a 2025 Streamable HTTP session, calls\/s @\d+: [\d.]+×[\s\S]*## Targets of issue 15\n\n- (MET {3}|MISSED) modern: calls\/s/, 'the report shows the modern table, its ratio to our sessions and its target')
 
+  t.equal(results.heavyInput.length, 3, 'three input pushes ran')
+  for (const pushed of results.heavyInput) {
+    t.equal(pushed.failures, 0, `${pushed.push}: the push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
+    t.ok(pushed.refused.includes('429') || pushed.refused.includes('413'), `${pushed.push}: the key was refused past its bounds (${pushed.refused})`)
+  }
+  t.match(report, /### What one key sends[\s\S]*\| 300 uploads of 1 MiB stopped 10 bytes short \| 1 \| \d+ \|/, 'the report shows the input pushes')
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 
-  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.neverReading.map((pushed) => pushed.pid)]
+  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })
 
 t.test('a run without a baseline says so and judges nothing against it', async (t) => {
-  const results = { profile: PROFILES.smoke, measurements: [], relay: [], neverReading: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
   t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
   t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -1,0 +1,64 @@
+import { join } from 'node:path'
+import type { Socket } from 'node:net'
+import { pushPaddedCalls, pushSlowUploads, type InputPush } from './load/heavy-input.js'
+import { peakRss, type Pusher } from './load/never-reading.js'
+import { TASK_HEAP } from './never-reading.js'
+import { rssKiB } from './proc.js'
+import { BENCH_SECRET, startServer } from './servers.js'
+
+const MiB = 1024 * 1024
+
+/** What one key sends, as test/http/input-bounds.test.ts sends it (which asserts the bounds). */
+const PUSHES: { name: string; run: (pusher: Pusher) => Promise<InputPush> }[] = [
+  { name: '30 long calls with 1 MiB of {} in _meta (2025 session)', run: (pusher) => pushPaddedCalls(pusher, 'streamable-http', 3, 10, 349_000) },
+  { name: '30 long calls of 9 900 {} each (MCP 2026-07-28)', run: (pusher) => pushPaddedCalls(pusher, 'modern', 3, 10, 9_900) },
+  { name: '300 uploads of 1 MiB stopped 10 bytes short', run: (pusher) => pushSlowUploads(pusher, 300, MiB) },
+]
+
+export interface HeavyInputResult {
+  repetition: number
+  push: string
+  pid: number
+  /** Requests the server held (taken, not answered) at the end of the push. */
+  held: number
+  /** Answers by status, e.g. `413 ×20, 429 ×10`. */
+  refused: string
+  rssBeforeMiB: number
+  peakMiB: number
+  growthMiB: number
+  failures: number
+  reasons: string[]
+}
+
+/**
+ * Our server alone, on the task's heap and with the shipped input bounds (only the request rate raised, as for
+ * every benchmark server): one key pushes what it sends, each push on a fresh server; the figure is the
+ * server's RSS growth, peak against before.
+ */
+export async function measureHeavyInput(repetition: number, logDir: string): Promise<HeavyInputResult[]> {
+  const results: HeavyInputResult[] = []
+  for (const [index, { name, run }] of PUSHES.entries()) {
+    const sockets: Socket[] = []
+    const server = await startServer('us', { logFile: join(logDir, `${repetition}-heavy-input-${index}.log`), env: TASK_HEAP })
+    const result: HeavyInputResult = { repetition, push: name, pid: server.pid, held: 0, refused: '', rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
+    try {
+      const pusher: Pusher = { url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }
+      const before = rssKiB(server.pid)
+      let push: InputPush = { held: 0, statuses: {} }
+      const peak = await peakRss(server.pid, async () => {
+        push = await run(pusher)
+      })
+      result.held = push.held
+      result.refused = Object.entries(push.statuses).map(([status, count]) => `${status} ×${count}`).join(', ')
+      Object.assign(result, { rssBeforeMiB: before / 1024, peakMiB: peak / 1024, growthMiB: (peak - before) / 1024 })
+    } catch (error) {
+      result.failures++
+      result.reasons.push((error as Error).message)
+    } finally {
+      sockets.forEach((socket) => socket.destroy())
+      await server.stop()
+    }
+    results.push(result)
+  }
+  return results
+}

@@ -19,6 +19,7 @@ interface Message {
 const keys = parseApiKeys(process.env.MCP_API_KEYS ?? '')
 const port = Number(process.env.PORT ?? 3000)
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive' }
+const NO_CLIENT_INFO = { server: { getClientVersion: () => undefined } }
 const TOOL = { name: whoami.name, description: whoami.description, inputSchema: { type: 'object', properties: {} } }
 
 /** Legacy SSE streams by session id; Streamable HTTP sessions with their optional GET stream. */
@@ -33,7 +34,8 @@ async function answer(message: Message, principal: ApiKey, sessionId: string | u
     case 'tools/list':
       return reply({ tools: [TOOL] })
     case 'tools/call':
-      if (message.params?.name === whoami.name) return reply(await whoami.run({}, { principal, sessionId } as never))
+      // No MCP server here: whoami asks this stand-in for the client, as it asks a session's server.
+      if (message.params?.name === whoami.name) return reply(await whoami.run({}, { principal, sessionId, server: NO_CLIENT_INFO } as never))
       break
     case 'ping':
       return reply({})

@@ -17,7 +17,7 @@ const handler = toNodeHandler(
     const server = new McpServer({ name: 'reference-modern-server', version: '1.0.0' }, { capabilities: { logging: {} } })
     const { name, title, description, inputSchema, annotations } = whoami
     server.registerTool(name, { title, description, inputSchema: z.object(inputSchema), annotations }, async (args) =>
-      whoami.run(args, { principal: { name: authInfo?.clientId }, sessionId: undefined } as never),
+      whoami.run(args, { principal: { name: authInfo?.clientId }, sessionId: undefined, server } as never),
     )
     return server
   }),

@@ -19,7 +19,7 @@ function getServer(principal: ApiKey): McpServer {
   const { name, title, description, inputSchema, annotations } = whoami
   server.registerTool(name, { title, description, inputSchema, annotations }, async (args, extra) =>
     // Our catalog is typed with SDK v2; the wire shape of the result is the same.
-    whoami.run(args, { principal, sessionId: extra.sessionId } as never) as Promise<never>,
+    whoami.run(args, { principal, sessionId: extra.sessionId, server } as never) as Promise<never>,
   )
   return server
 }

@@ -20,7 +20,7 @@ function buildServer(principal: ApiKey): McpServer {
   const server = new McpServer({ name: 'reference-v2-server', version: '1.0.0' }, { capabilities: { logging: {} } })
   const { name, title, description, inputSchema, annotations } = whoami
   server.registerTool(name, { title, description, inputSchema: z.object(inputSchema), annotations }, async (args, ctx) =>
-    whoami.run(args, { principal, sessionId: ctx.sessionId } as never),
+    whoami.run(args, { principal, sessionId: ctx.sessionId, server } as never),
   )
   return server
 }

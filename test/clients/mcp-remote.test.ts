@@ -43,7 +43,9 @@ t.test('mcp-remote --protocol auto bridges stdio to /mcp on MCP 2026-07-28: list
   await client.connect(transport)
   const { tools } = await client.listTools()
   t.ok(tools.some((tool) => tool.name === 'whoami'), 'whoami is listed through the bridge')
-  t.same(resultJson(await client.callTool({ name: 'whoami', arguments: {} })), { principal: 'alice' }, 'whoami answers as alice, with no session')
+  const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
+  t.match(identity, { principal: 'alice', client: { name: String } }, 'whoami answers as alice, naming the client')
+  t.equal(identity.sessionId, undefined, 'with no session')
   t.ok(await eventually(async () => (await modernCalls()) > before), 'the call reached the server as a modern request')
   t.equal(await counter(task, 'mcp_sessions_open'), 0, 'no session was opened')
   const pid = transport.pid!

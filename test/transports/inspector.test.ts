@@ -57,7 +57,8 @@ for (const era of ['legacy', 'auto', 'modern'] as const) {
       t.match(identity, { principal: 'alice', sessionId: /^v1\./ }, 'a 2025 session')
       t.equal(await modernRequests(), before, 'no modern request reached the server')
     } else {
-      t.same(identity, { principal: 'alice' }, 'MCP 2026-07-28: no session')
+      t.match(identity, { principal: 'alice', client: { name: String } }, 'MCP 2026-07-28: the principal and the client')
+      t.equal(identity.sessionId, undefined, 'no session')
       // Counted once each answer is written, which the Inspector may see first.
       t.ok(await eventually(async () => (await modernRequests()) >= before + 4), 'the server served modern requests (discover, list, discover, call)')
     }

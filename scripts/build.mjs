@@ -95,7 +95,8 @@ function publish(target) {
   renameSync(temporary, DIST)
 }
 
-/** Keeps the newest few builds: a process started from an older one has loaded its modules long ago. */
+/** Keeps the newest few builds (names with a dot are locks, temporaries and npm run dev's own build): a process
+ * started from an older one has loaded its modules long ago. */
 function prune(current) {
   const builds = readdirSync(BUILDS, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.includes('.'))

@@ -102,3 +102,21 @@ t.test('README stays short enough to read in ten minutes', async (t) => {
   const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length
   t.ok(lines <= 260, `README.md has ${lines} lines`)
 })
+
+t.test('one supported Node.js range: engines, .nvmrc, the image, the docs and the Node running this test agree', async (t) => {
+  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
+  const range = /^>=(\d+)\.(\d+)$/.exec(engines)
+  t.ok(range, `engines.node is a lower bound (${engines})`)
+  if (!range) return
+  const [minMajor, minMinor] = [Number(range[1]), Number(range[2])]
+  const inRange = (version: string) => {
+    const [major, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
+    return major > minMajor || (major === minMajor && minor >= minMinor)
+  }
+  const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()
+  t.ok(inRange(nvmrc), `.nvmrc ${nvmrc} is supported`)
+  const images = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)/gm)].map(([, major]) => major)
+  t.ok(images.length > 0 && images.every((major) => major === images[0] && inRange(major)), `every stage of the image runs one supported Node (${images.join(', ')})`)
+  t.ok(inRange(process.versions.node), `the tests run on a supported Node (${process.versions.node})`)
+  t.match(readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8'), `Supported: Node.js ${minMajor}.${minMinor} or later`, 'the docs state the same range')
+})

@@ -57,7 +57,7 @@ export function helpText(): string {
 
 /** Every start-up problem on stderr, one line each, then exit 78. */
 export function exitWithProblems(problems: string[]): never {
-  process.stderr.write(`${problems.map((problem) => `Invalid configuration: ${problem}`).join('\n')}\n`)
+  process.stderr.write(`${new ConfigError(problems).message}\n`)
   process.exit(EXIT_CONFIG)
 }
 

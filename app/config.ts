@@ -39,7 +39,7 @@ export const DEFAULT_DRAIN_MS = { production: 30_000, development: 2_000 }
 
 /**
  * Every setting the server reads, from the environment only. docs/configuration.md documents each one
- * (test/docs/configuration.test.ts keeps them in step) and `--help` lists them with their defaults.
+ * (test/docs/docs.test.ts keeps them in step) and `--help` lists them with their defaults.
  */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], 'must be development, production or test').default('development'),

@@ -41,7 +41,8 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
     trustProxy: config.trustProxy,
   })
   const owner = await resolvePeerAddress(config)
-  // Outside production there is one process and nothing to relay between: no warning to puzzle over.
+  // Outside production one process is the rule and the warning only puzzled; a local cluster shares the secret
+  // as production does (docs/architecture.md, "Sessions across tasks").
   if (owner && !config.sessionSecret && config.production) {
     app.log.warn('MCP_SESSION_SECRET is not set: session ids are signed with a per-process secret, so other tasks cannot relay to this one')
   }

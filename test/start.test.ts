@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { ALICE, KEYS, connect } from './helpers/server.js'
 import { request, type Tap } from './helpers/http.js'
+import { accepts } from '../bench/ports.js'
 import { eventually, freePort, spawnChild, type Child } from './helpers/processes.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
@@ -80,4 +81,30 @@ t.test('three instances started together from one checkout all come up, before a
   t.equal(builds().length, 2, 'no new build')
   t.equal(statSync(join(dir, readlinkSync(join(dir, 'dist')))).mtimeMs, built, 'the build was not rewritten')
   for (const server of [...first, ...second, again]) await server.child.stop()
+})
+
+t.test('npm run dev restarts on a source change and keeps its development key', async (t) => {
+  t.equal(PACKAGE.scripts.dev, 'node scripts/dev.mjs')
+  const dir = checkout(t)
+  const port = await freePort()
+  const dev = spawnChild(t, process.execPath, [join(dir, 'scripts/dev.mjs')], { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: String(port), MCP_PEER_PORT: '0', MCP_API_KEYS: '', MCP_API_KEYS_FILE: '', MCP_DEV_KEY: '' })
+  const url = `http://127.0.0.1:${port}`
+  t.ok(await eventually(() => /key:\s+dev_\S+/.test(dev.output) || !dev.running, 180_000, 200), 'the banner is printed')
+  const key = /key:\s+(dev_\S+)/.exec(dev.output)?.[1]
+  if (!key) return
+  const description = async () => {
+    const client = await connect(t, url, key, 'streamable-http')
+    const { tools } = await client.listTools()
+    await client.close()
+    return tools.find((tool) => tool.name === 'whoami')?.description ?? ''
+  }
+  // tsc --watch compiles everything once more when it starts, which restarts the server once: wait for that.
+  await eventually(() => dev.output.includes('Watching for file changes'), 180_000, 200)
+  t.ok(await eventually(async () => (await description().catch(() => '')) !== '', 60_000, 500), 'serves with the printed key')
+  writeFileSync(join(dir, WHOAMI), readFileSync(join(dir, WHOAMI), 'utf8').replace('Never returns secrets.', 'Never returns secrets. Edited.'))
+  t.ok(await eventually(async () => /Edited\.$/.test(await description().catch(() => '')), 120_000, 500), 'the edit is served, with the same key')
+  t.equal(new Set([...dev.output.matchAll(/key:\s+(dev_\S+)/g)].map(([, printed]) => printed)).size, 1, 'one key for the whole session')
+  t.notOk(existsSync(join(dir, 'dist')), 'dist was never written: npm run dev builds into a directory of its own')
+  await dev.stop(10_000)
+  t.ok(await eventually(async () => !(await accepts(port)), 10_000), 'stopping it stops the server it started')
 })

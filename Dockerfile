@@ -1,7 +1,7 @@
 # The image ops ship to ECS Fargate. Three stages so the runtime image holds only production dependencies and
 # compiled JavaScript: no compiler, no test tools, no sources.
-# Official Node image, current LTS (24), Debian bookworm slim; pinned by tag (for byte-for-byte reproducible
-# builds pin the digest as well: node:24-bookworm-slim@sha256:…).
+# Official Node image, current LTS (24, inside package.json's engines range, as .nvmrc), Debian bookworm slim;
+# pinned by tag (for byte-for-byte reproducible builds pin the digest as well: node:24-bookworm-slim@sha256:…).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,20 +1,49 @@
 import { readFileSync } from 'node:fs'
+import proxyAddr from '@fastify/proxy-addr'
 import { z } from 'zod'
 import { parseApiKeys, unknownAllowances, type ApiKey, type CatalogNames } from './keys.js'
 
-const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback)
+/** A whole number from the environment, said in words when it is not one (zod's own text is "received NaN"). */
+const whole = (min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => whole(min, max).default(fallback)
+const port = (fallback: number) => int(fallback, 0, 65535)
+
+/**
+ * Fastify hands a string `trustProxy` to proxy-addr's compile, which throws a TypeError on the first bad entry
+ * (fastify lib/request.js, getTrustProxyFn): compiled here first, so a bad value is a line naming the setting.
+ */
+function trustProxy(value: string, ctx: z.RefinementCtx): boolean | string {
+  const lower = value.trim().toLowerCase()
+  if (lower === 'true' || lower === 'false') return lower === 'true'
+  try {
+    proxyAddr.compile(value.split(',').map((entry) => entry.trim()))
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be true, false or comma-separated IP addresses / CIDR ranges (${(error as Error).message})` })
+    return z.NEVER
+  }
+  return value
+}
 const list = z
   .string()
   .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
 
+/** Drain after SIGTERM when MCP_DRAIN_MS is not set: ECS's window in production, a short wait on a laptop. */
+export const DEFAULT_DRAIN_MS = { production: 30_000, development: 2_000 }
+
 /**
- * Every setting the server reads, from the environment only. The README's settings table mirrors this
- * schema; keep them in step.
+ * Every setting the server reads, from the environment only. docs/configuration.md documents each one
+ * (test/docs/docs.test.ts keeps them in step) and `--help` lists them with their defaults.
  */
-const EnvSchema = z.object({
-  NODE_ENV: z.string().default('development'),
-  PORT: int(3000).pipe(z.number().max(65535)),
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], 'must be development, production or test').default('development'),
+  PORT: port(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MCP_BASE_PATH: z
@@ -32,7 +61,7 @@ const EnvSchema = z.object({
   MCP_MAX_SESSIONS: int(1_000, 1),
   MCP_MAX_SESSIONS_PER_KEY: int(100, 1),
   MCP_SESSION_IDLE_MS: int(1_800_000, 1_000),
-  MCP_DRAIN_MS: int(30_000, 0),
+  MCP_DRAIN_MS: whole().optional(),
   MCP_MAX_STREAM_BUFFER_BYTES: int(1_048_576, 1024),
   MCP_MAX_BUFFERED_BYTES_PER_KEY: int(8_388_608, 1024),
   MCP_MAX_IN_FLIGHT_PER_SESSION: int(16, 1),
@@ -42,18 +71,16 @@ const EnvSchema = z.object({
   MCP_MAX_INPUT_BYTES_PER_KEY: int(16_777_216, 65_536),
   MCP_MAX_JSON_DEPTH: int(64, 2),
   MCP_MAX_JSON_ELEMENTS: int(20_000, 10),
-  MCP_HEAP_SHED_PERCENT: int(85, 20).pipe(z.number().max(98)),
+  MCP_HEAP_SHED_PERCENT: int(85, 20, 98),
   MCP_HEADERS_TIMEOUT_MS: int(10_000, 100),
   MCP_REQUEST_TIMEOUT_MS: int(15_000, 100),
   MCP_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 100),
   MCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  MCP_TRUST_PROXY: z
-    .string()
-    .default('false')
-    .transform((value): boolean | string => (value === 'true' || value === 'false' ? value === 'true' : value)),
+  MCP_TRUST_PROXY: z.string().default('false').transform(trustProxy),
   MCP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MCP_PUBLIC_URL: z.url().optional(),
-  MCP_PEER_PORT: int(3001).pipe(z.number().max(65535)),
+  MCP_DEV_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  MCP_PEER_PORT: port(3001),
   MCP_PEER_ADDRESS: z
     .string()
     .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port')
@@ -77,8 +104,9 @@ const EnvSchema = z.object({
 export type Config = ReturnType<typeof toConfig>
 
 function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
+  const production = env.NODE_ENV === 'production'
   return {
-    production: env.NODE_ENV === 'production',
+    production,
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
@@ -92,7 +120,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     maxSessions: env.MCP_MAX_SESSIONS,
     maxSessionsPerKey: env.MCP_MAX_SESSIONS_PER_KEY,
     sessionIdleMs: env.MCP_SESSION_IDLE_MS,
-    drainMs: env.MCP_DRAIN_MS,
+    drainMs: env.MCP_DRAIN_MS ?? (production ? DEFAULT_DRAIN_MS.production : DEFAULT_DRAIN_MS.development),
     maxStreamBufferBytes: env.MCP_MAX_STREAM_BUFFER_BYTES,
     maxBufferedBytesPerKey: env.MCP_MAX_BUFFERED_BYTES_PER_KEY,
     maxInFlightPerSession: env.MCP_MAX_IN_FLIGHT_PER_SESSION,
@@ -110,6 +138,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     trustProxy: env.MCP_TRUST_PROXY,
     sessionSecret: env.MCP_SESSION_SECRET,
     publicUrl: env.MCP_PUBLIC_URL,
+    devKey: env.MCP_DEV_KEY,
     peerPort: env.MCP_PEER_PORT,
     peerAddress: env.MCP_PEER_ADDRESS,
     ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4,
@@ -140,20 +169,26 @@ export interface LoadOptions {
   needsKeys?: boolean
 }
 
-/** Reads and validates the whole configuration; throws a ConfigError naming every bad variable. */
+/** Reads and validates the whole configuration; throws one ConfigError naming every bad variable at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, { catalog, needsKeys = true }: LoadOptions = {}): Config {
   const parsed = EnvSchema.safeParse(env)
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+  const { keys, problems: keyProblems } = readKeys(env, catalog)
+  problems.push(...keyProblems)
+  const production = env.NODE_ENV === 'production'
+  if (needsKeys && production && keyProblems.length === 0 && keys.length === 0) {
+    problems.push('MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE')
   }
-  const keys = readKeys(parsed.data, catalog)
-  if (needsKeys && parsed.data.NODE_ENV === 'production' && keys.length === 0) {
-    throw new ConfigError(['MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE'])
+  if (production && env.MCP_DEV_KEY) problems.push('MCP_DEV_KEY: only for development; NODE_ENV=production uses MCP_API_KEYS or MCP_API_KEYS_FILE')
+  if (parsed.success && parsed.data.MCP_PEER_PORT !== 0 && parsed.data.MCP_PEER_PORT === parsed.data.PORT) {
+    problems.push(`MCP_PEER_PORT: must differ from PORT (both ${parsed.data.PORT}); 0 turns relaying off`)
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems)
   return toConfig(parsed.data, keys)
 }
 
-function readKeys(env: z.infer<typeof EnvSchema>, catalog: CatalogNames | undefined): ApiKey[] {
+/** The API keys from MCP_API_KEYS, or from MCP_API_KEYS_FILE when that is set, with what is wrong with them. */
+function readKeys(env: NodeJS.ProcessEnv, catalog: CatalogNames | undefined): { keys: ApiKey[]; problems: string[] } {
   let source = 'MCP_API_KEYS'
   let text = env.MCP_API_KEYS ?? ''
   if (env.MCP_API_KEYS_FILE) {
@@ -161,18 +196,15 @@ function readKeys(env: z.infer<typeof EnvSchema>, catalog: CatalogNames | undefi
     try {
       text = readFileSync(env.MCP_API_KEYS_FILE, 'utf8')
     } catch (error) {
-      throw new ConfigError([`MCP_API_KEYS_FILE: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`])
+      return { keys: [], problems: [`MCP_API_KEYS_FILE: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`] }
     }
   }
   let keys: ApiKey[]
   try {
     keys = parseApiKeys(text)
   } catch (error) {
-    throw new ConfigError([`${source}: ${(error as Error).message}`])
+    return { keys: [], problems: [`${source}: ${(error as Error).message}`] }
   }
-  if (catalog) {
-    const problems = unknownAllowances(keys, catalog).map((problem) => `${source}: ${problem}`)
-    if (problems.length > 0) throw new ConfigError(problems)
-  }
-  return keys
+  const problems = catalog ? unknownAllowances(keys, catalog).map((problem) => `${source}: ${problem}`) : []
+  return { keys, problems }
 }

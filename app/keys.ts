@@ -102,9 +102,8 @@ export function unknownAllowances(keys: readonly ApiKey[], catalog: CatalogNames
   )
 }
 
-/** A fresh random key for local development, printed once at start-up. */
-export function generateDevelopmentKey(): { key: ApiKey; secret: string } {
-  const secret = `dev_${randomBytes(24).toString('base64url')}`
+/** The key of principal `dev` for local development: MCP_DEV_KEY's secret, else a fresh random one, printed once at start-up. */
+export function generateDevelopmentKey(secret = `dev_${randomBytes(24).toString('base64url')}`): { key: ApiKey; secret: string } {
   return { key: { name: 'dev', digest: sha256(secret) }, secret }
 }
 

@@ -48,7 +48,9 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
     trustProxy: config.trustProxy,
   })
   const owner = await resolvePeerAddress(config)
-  if (owner && !config.sessionSecret) {
+  // Outside production one process is the rule and the warning only puzzled; a local cluster shares the secret
+  // as production does (docs/architecture.md, "Sessions across tasks").
+  if (owner && !config.sessionSecret && config.production) {
     app.log.warn('MCP_SESSION_SECRET is not set: session ids are signed with a per-process secret, so other tasks cannot relay to this one')
   }
   const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
@@ -56,8 +58,10 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
   stdout?.on('drop', () => app.metrics.logLinesDropped.inc())
   if (owner) {
     const peer = await buildPeerServer(app, config, secret)
-    app.addHook('onListen', async () => {
-      await peer.listen({ port: config.peerPort, host: config.host })
+    // Bound before the public port, in onReady: an error there fails listen() (onListen's errors are only
+    // logged, which served with relaying silently off). Outside production only this machine may relay.
+    app.addHook('onReady', async () => {
+      await peer.listen({ port: config.peerPort, host: config.production ? config.host : '127.0.0.1' })
     })
     app.addHook('onClose', () => peer.close())
   }

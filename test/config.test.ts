@@ -17,7 +17,7 @@ function problemsOf(env: Record<string, string>, toolNames?: string[]): string[]
   throw new Error('the configuration was accepted')
 }
 
-t.test('defaults match the README settings table', async (t) => {
+t.test('defaults match docs/configuration.md', async (t) => {
   const config = loadConfig({ MCP_API_KEYS: KEYS })
   t.match(config, {
     production: false,
@@ -33,7 +33,7 @@ t.test('defaults match the README settings table', async (t) => {
     maxSessions: 1_000,
     maxSessionsPerKey: 100,
     sessionIdleMs: 1_800_000,
-    drainMs: 30_000,
+    drainMs: 2_000,
     maxStreamBufferBytes: 1_048_576,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 15_000,
@@ -50,6 +50,8 @@ t.test('defaults match the README settings table', async (t) => {
   })
   t.equal(config.metricsToken, undefined)
   t.equal(config.sessionSecret, undefined)
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, NODE_ENV: 'production' }).drainMs, 30_000, 'production drains for 30 s, development for 2 s')
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_DRAIN_MS: '0' }).drainMs, 0, 'an explicit drain wins in either')
 })
 
 t.test('values are read and normalised', async (t) => {
@@ -81,6 +83,12 @@ t.test('each bad value stops start-up with a line naming its variable', async (t
     ['MCP_METRICS_TOKEN', 'short'],
     ['MCP_SESSION_SECRET', 'too-short'],
     ['MCP_PUBLIC_URL', 'not a url'],
+    ['NODE_ENV', 'prod'],
+    ['MCP_TRUST_PROXY', 'yes'],
+    ['MCP_TRUST_PROXY', '10.0.0.0/33'],
+    ['MCP_TRUST_PROXY', '10.0.0.1,'],
+    ['MCP_PEER_PORT', '3000'],
+    ['MCP_DEV_KEY', 'short'],
   ]
   for (const [name, value] of bad) {
     const problems = problemsOf({ MCP_API_KEYS: KEYS, [name]: value })
@@ -149,4 +157,41 @@ t.test('MCP_API_KEYS_FILE: entries one per line with comments; an unreadable fil
   t.match(problems, [/^MCP_API_KEYS_FILE: cannot read the file \(ENOENT\)$/])
   writeFileSync(file, 'alice:short\n')
   t.match(problemsOf({ MCP_API_KEYS_FILE: file }), [/^MCP_API_KEYS_FILE: /])
+})
+
+t.test('a value that is not a number says so in words, never "NaN"', async (t) => {
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, PORT: 'abc' }), ['PORT: must be a whole number'])
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, MCP_HEARTBEAT_MS: '50' }), ['MCP_HEARTBEAT_MS: must be at least 100'])
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, PORT: '70000' }), ['PORT: must be at most 65535'])
+})
+
+t.test('MCP_TRUST_PROXY: true/false in any case, addresses and ranges as proxy-addr reads them, else one line', async (t) => {
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: 'TRUE' }).trustProxy, true)
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: 'False' }).trustProxy, false)
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, '10.0.0.0/8, 127.0.0.1')
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: 'loopback' }).trustProxy, 'loopback')
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: 'yes' }), ['MCP_TRUST_PROXY: must be true, false or comma-separated IP addresses / CIDR ranges (invalid IP address: yes)'])
+  t.match(problemsOf({ MCP_API_KEYS: KEYS, MCP_TRUST_PROXY: '10.0.0.0/33' }), [/^MCP_TRUST_PROXY: .*invalid range on address: 10\.0\.0\.0\/33/])
+})
+
+t.test('NODE_ENV names one of three modes; a typo is refused instead of starting in development', async (t) => {
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, NODE_ENV: 'prod' }), ['NODE_ENV: must be development, production or test'])
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, NODE_ENV: 'test' }).production, false)
+})
+
+t.test('every problem is reported at once: settings, keys and the production check together', async (t) => {
+  const problems = problemsOf({ NODE_ENV: 'production', PORT: 'abc', MCP_TRUST_PROXY: 'yes', MCP_API_KEYS: 'bare-secret-without-a-name', MCP_DEV_KEY: 'dev-key-of-16-chars-or-more' }, ['whoami'])
+  t.same(problems.map((problem) => problem.split(':')[0]), ['PORT', 'MCP_TRUST_PROXY', 'MCP_API_KEYS', 'MCP_DEV_KEY'])
+  t.notOk(problems.join('\n').includes('bare-secret-without-a-name'), 'a bad entry is named by position, never shown')
+  t.same(problemsOf({ MCP_API_KEYS: `${KEYS}:tools=nope`, LOG_LEVEL: 'loud' }, ['whoami']).map((problem) => problem.split(':')[0]), ['LOG_LEVEL', 'MCP_API_KEYS'], 'an allow-list problem beside a bad setting')
+})
+
+t.test('MCP_DEV_KEY: the secret of the development key outside production; refused in production', async (t) => {
+  t.equal(loadConfig({ MCP_DEV_KEY: 'a-stable-development-key' }).devKey, 'a-stable-development-key')
+  t.same(problemsOf({ NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DEV_KEY: 'a-stable-development-key' }), ['MCP_DEV_KEY: only for development; NODE_ENV=production uses MCP_API_KEYS or MCP_API_KEYS_FILE'])
+})
+
+t.test('MCP_PEER_PORT must differ from PORT unless relaying is off', async (t) => {
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, PORT: '4000', MCP_PEER_PORT: '4000' }), ['MCP_PEER_PORT: must differ from PORT (both 4000); 0 turns relaying off'])
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, PORT: '0', MCP_PEER_PORT: '0' }).peerPort, 0)
 })

@@ -17,6 +17,9 @@ import whoami from './tools/whoami.js'
 /**
  * Everything this server offers. Adding a capability: write one file under app/mcp/tools/, resources/ or
  * prompts/ and add it to the list here.
+ *
+ * Every entry below is an EXAMPLE, each showing one pattern (docs/tools.md, "The examples"): keep the ones
+ * you need and remove the others as that section says (the file, its line here, its tests and settings).
  */
 export const tools = [add, getWeather, readFile, createUserProfile, longTask, summarize, whoami] as ToolDefinition[]
 

@@ -5,6 +5,14 @@ import { requestContext, type RequestContext, type SessionContext } from './cont
 import { SharedStateUnavailable } from './profiles.js'
 import { roundOf } from '../protocol.js'
 
+/**
+ * What a tool's `run` resolves to: `toolJson(value)` on success, `toolError(message)` for an expected failure
+ * (both build this), any MCP CallToolResult (`{ content: [{ type: 'text', text }] }`), or `inputRequired(...)`.
+ * Named (an interface, not the SDK's inferred type) so that a wrong return type reads as "not assignable to
+ * ToolResult" instead of the SDK's whole result schema.
+ */
+export interface ToolResult extends CallToolResult {}
+
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   name: string
@@ -19,20 +27,23 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
    * The result, or an `inputRequired(...)` asking the client for input first (sampling, elicitation, roots):
    * the tool is called again with the answers in `ctx.mcpReq.inputResponses`, on every protocol era.
    */
-  run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<CallToolResult | InputRequiredResult>
+  run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<InputRequired | ToolResult>
 }
 
 export function defineTool<Shape extends z.ZodRawShape>(definition: ToolDefinition<Shape>): ToolDefinition<Shape> {
   return definition
 }
 
+/** What `inputRequired(...)` builds: the tool asks the client for input and is called again with the answers. */
+export interface InputRequired extends InputRequiredResult {}
+
 /** A tool result that tells the model what went wrong, without internals. */
-export function toolError(message: string): CallToolResult {
+export function toolError(message: string): ToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] }
 }
 
 /** A successful result carrying `value` both as JSON text (for any client) and as structured content. */
-export function toolJson(value: Record<string, unknown>): CallToolResult {
+export function toolJson(value: Record<string, unknown>): ToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
 }
 

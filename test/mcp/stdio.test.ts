@@ -5,12 +5,15 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Client } from '@modelcontextprotocol/client'
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio'
+import { catalogNames } from '../../app/mcp/catalog.js'
+import { ensureBuilt } from '../helpers/build.js'
 import { MAIN, isRunning } from '../helpers/processes.js'
 import { resourceText, resultText, waitFor } from './helpers.js'
 
+ensureBuilt()
 
 t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', async (t) => {
-  t.ok(existsSync(MAIN), 'dist/app/main.js exists (build first: npx tsc -p tsconfig.json)')
+  t.ok(existsSync(MAIN), 'dist/app/main.js exists')
   const root = await mkdtemp(join(tmpdir(), 'stdio-'))
   t.teardown(() => rm(root, { recursive: true, force: true }))
   await writeFile(join(root, 'hello.txt'), 'hello over stdio')
@@ -36,7 +39,7 @@ t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', as
 
   t.equal(client.getServerVersion()?.name, 'mcp-fargate-server')
   const { tools } = await client.listTools()
-  t.same(tools.map((tool) => tool.name).sort(), ['add', 'create_user_profile', 'get_weather', 'long_task', 'read_file', 'summarize', 'whoami'])
+  t.same(tools.map((tool) => tool.name).sort(), [...catalogNames.tools].sort(), 'the whole catalog')
   t.same((await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } })).structuredContent, { sum: 42 })
   t.match((await client.callTool({ name: 'whoami', arguments: {} })).structuredContent, { principal: 'local', sessionId: /^stdio-/ })
 
@@ -51,7 +54,7 @@ t.test('stdio mode: the same catalog over stdin/stdout, logs on stderr only', as
   const { id } = (await client.callTool({ name: 'create_user_profile', arguments: { name: 'Local', email: 'l@example.com', age: 30 } }))
     .structuredContent as { id: string }
   t.match(JSON.parse(resourceText(await client.readResource({ uri: `users://${id}/profile` }))), { id, name: 'Local' })
-  t.equal((await client.listPrompts()).prompts.length, 2)
+  t.equal((await client.listPrompts()).prompts.length, catalogNames.prompts.length)
 
   await waitFor(() => stderr.join('').includes('"event":"tool_call"'), 'the audit line on stderr')
   await client.close()

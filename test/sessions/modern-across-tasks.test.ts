@@ -1,4 +1,5 @@
 import t from 'tap'
+import { catalogNames } from '../../app/mcp/catalog.js'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { ALICE } from '../helpers/server.js'
 import { bearer } from '../helpers/http.js'
@@ -29,7 +30,7 @@ t.test('two tasks, relaying off, every POST alternating between them: every mode
   t.teardown(() => client.close())
   t.equal(client.getProtocolEra(), 'modern')
 
-  t.equal((await client.listTools()).tools.length, 7)
+  t.equal((await client.listTools()).tools.length, catalogNames.tools.length)
   t.same((await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).structuredContent, { sum: 3 })
   const progress: number[] = []
   await client.callTool({ name: 'long_task', arguments: { steps: 2, stepMs: 10 } }, { onprogress: (p) => progress.push(p.progress) })

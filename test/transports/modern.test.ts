@@ -1,4 +1,5 @@
 import t from 'tap'
+import { catalogNames } from '../../app/mcp/catalog.js'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { ALICE, KEYS, connect, resultJson, startServer, type TestServer } from '../helpers/server.js'
 import { bearer, expectError, postJson, request, stillServes, type Tap } from '../helpers/http.js'
@@ -67,7 +68,7 @@ for (const mode of ['auto', { pin: MODERN }] as Negotiation[]) {
     t.equal(client.getNegotiatedProtocolVersion(), MODERN)
 
     const { tools } = await client.listTools()
-    t.equal(tools.length, 7, 'every tool is listed')
+    t.equal(tools.length, catalogNames.tools.length, 'every tool is listed')
     t.same((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).structuredContent, { sum: 5 })
     const identity = resultJson(await client.callTool({ name: 'whoami', arguments: {} }))
     t.same(identity, { principal: 'alice', client: { name: 'modern-test', version: '1.0.0' } }, 'the principal and the client as the envelope names it (getClientVersion), and no session id: there is none')

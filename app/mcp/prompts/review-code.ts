@@ -1,3 +1,4 @@
+// EXAMPLE prompt: how to remove it is in docs/tools.md, "The examples".
 import { z } from 'zod'
 import { completable } from '@modelcontextprotocol/server'
 import { definePrompt, userPrompt } from '../define-prompt.js'

@@ -1,3 +1,4 @@
+// EXAMPLE resource: how to remove it is in docs/tools.md, "The examples".
 import { defineResource } from '../define-resource.js'
 
 /** An allow-list as the caller sees it: its names, or `all` for a key without one. */

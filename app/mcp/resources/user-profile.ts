@@ -1,3 +1,4 @@
+// EXAMPLE resource: how to remove it is in docs/tools.md, "The examples".
 import { defineResource, resourceNotFound } from '../define-resource.js'
 
 export const profileUri = (id: string) => `users://${encodeURIComponent(id)}/profile`

@@ -1,3 +1,4 @@
+// EXAMPLE tool: how to remove it is in docs/tools.md, "The examples".
 import { z } from 'zod'
 import { defineTool, toolJson } from '../define.js'
 

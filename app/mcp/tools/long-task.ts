@@ -1,3 +1,4 @@
+// EXAMPLE tool: how to remove it is in docs/tools.md, "The examples".
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import { defineTool, toolError } from '../define.js'

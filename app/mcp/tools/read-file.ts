@@ -1,3 +1,4 @@
+// EXAMPLE tool: how to remove it is in docs/tools.md, "The examples".
 import { constants } from 'node:fs'
 import { open, realpath } from 'node:fs/promises'
 import { isAbsolute, resolve, sep, win32 } from 'node:path'

@@ -1,3 +1,4 @@
+// EXAMPLE tool: how to remove it is in docs/tools.md, "The examples".
 import { z } from 'zod'
 import { inputRequired, inputResponse } from '@modelcontextprotocol/server'
 import { defineTool, toolError } from '../define.js'

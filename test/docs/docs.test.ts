@@ -1,0 +1,120 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import t from 'tap'
+import { EnvSchema } from '../../app/config.js'
+
+const ROOT = new URL('../../', import.meta.url).pathname
+
+/**
+ * Pages another branch writes (deploy and operations): links to them are checked like any other once they
+ * exist; until then, and only then, a link to one of them is allowed. Delete this list when they are merged.
+ */
+/** Files the tool walkthrough asks the reader to write: named in the docs, not in the repository. */
+const WRITTEN_BY_THE_READER = new Set(['app/mcp/tools/word-count.ts', 'test/mcp/word-count.test.ts'])
+
+/** Dates that are names: the MCP revisions, and one the server does not serve (the HTTP page's example). */
+const PROTOCOL_REVISIONS = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25', '2026-07-28', '2027-01-01'])
+
+/** Every Markdown file users read: the root pages and everything under docs/. */
+function pages(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.md') ? [join(dir, entry.name)] : [],
+    )
+  const root = ['README.md', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.md'].filter((page) => existsSync(join(ROOT, page)))
+  return [...root, ...walk('docs')]
+}
+
+/** The text outside fenced code blocks: links and headings in examples are not the page's own. */
+function prose(text: string): string {
+  return text.replace(/^```[\s\S]*?^```/gm, '')
+}
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchors(page: string): Set<string> {
+  const seen = new Map<string, number>()
+  const result = new Set<string>()
+  for (const [, heading] of prose(readFileSync(join(ROOT, page), 'utf8')).matchAll(/^#{1,6} +(.+?) *#*$/gm)) {
+    const text = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    const slug = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')
+    const count = seen.get(slug) ?? 0
+    seen.set(slug, count + 1)
+    result.add(count === 0 ? slug : `${slug}-${count}`)
+  }
+  return result
+}
+
+function links(page: string): string[] {
+  const text = prose(readFileSync(join(ROOT, page), 'utf8')).replace(/`[^`\n]*`/g, '')
+  return [...text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map(([, target]) => target)
+}
+
+t.test('every relative link of every page reaches a file, and every #anchor a heading of it', async (t) => {
+  const problems: string[] = []
+  let checked = 0
+  for (const page of pages()) {
+    for (const target of links(page)) {
+      if (/^[a-z]+:/i.test(target)) continue
+      checked++
+      const [path, anchor] = target.split('#')
+      const file = path === '' ? page : relative(ROOT, join(ROOT, dirname(page), decodeURIComponent(path)))
+      if (!existsSync(join(ROOT, file))) {
+        problems.push(`${page}: ${target}: no such file`)
+        continue
+      }
+      if (anchor !== undefined && statSync(join(ROOT, file)).isFile() && !anchors(file).has(anchor)) problems.push(`${page}: ${target}: no heading with that anchor`)
+    }
+  }
+  t.ok(checked > 50, `${checked} links checked`)
+  t.same(problems, [], 'no broken link or anchor')
+})
+
+t.test('every repository path a page names in code (app/, test/, infra/, bench/, scripts/) exists', async (t) => {
+  const problems: string[] = []
+  for (const page of pages().filter((page) => page !== 'CHANGELOG.md')) {
+    const text = readFileSync(join(ROOT, page), 'utf8')
+    for (const [, path] of text.matchAll(/`((?:app|test|infra|bench|scripts|docs)\/[\w./-]+?)[`:#\s]/g)) {
+      if (!existsSync(join(ROOT, path)) && !WRITTEN_ELSEWHERE.has(path) && !WRITTEN_BY_THE_READER.has(path)) problems.push(`${page}: ${path}`)
+    }
+  }
+  t.same(problems, [], 'every named file is in the repository')
+})
+
+t.test('user docs hold no issue numbers, no paths outside the repository, no dated runs', async (t) => {
+  for (const page of pages().filter((page) => page !== 'CHANGELOG.md')) {
+    const text = readFileSync(join(ROOT, page), 'utf8')
+    t.notMatch(text, /\.\.\/shared/, `${page}: no ../shared`)
+    t.notMatch(text, /\bissues? #?\d+/i, `${page}: no issue numbers`)
+    t.notMatch(text, /this project's machine/i, `${page}: no "this project's machine"`)
+    const dates = [...text.matchAll(/\b20\d\d-\d\d-\d\d\b/g)].map(([date]) => date)
+    t.same(dates.filter((date) => !PROTOCOL_REVISIONS.has(date)), [], `${page}: no dates but MCP protocol revisions`)
+  }
+})
+
+t.test('docs/configuration.md documents every setting the server reads', async (t) => {
+  const page = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8')
+  for (const name of Object.keys(EnvSchema.shape)) t.match(page, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} has a row`)
+})
+
+t.test('README stays short enough to read in ten minutes', async (t) => {
+  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length
+  t.ok(lines <= 260, `README.md has ${lines} lines`)
+})
+
+t.test('one supported Node.js range: engines, .nvmrc, the image, the docs and the Node running this test agree', async (t) => {
+  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
+  const range = /^>=(\d+)\.(\d+)$/.exec(engines)
+  t.ok(range, `engines.node is a lower bound (${engines})`)
+  if (!range) return
+  const [minMajor, minMinor] = [Number(range[1]), Number(range[2])]
+  const inRange = (version: string) => {
+    const [major, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
+    return major > minMajor || (major === minMajor && minor >= minMinor)
+  }
+  const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()
+  t.ok(inRange(nvmrc), `.nvmrc ${nvmrc} is supported`)
+  const images = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)/gm)].map(([, major]) => major)
+  t.ok(images.length > 0 && images.every((major) => major === images[0] && inRange(major)), `every stage of the image runs one supported Node (${images.join(', ')})`)
+  t.ok(inRange(process.versions.node), `the tests run on a supported Node (${process.versions.node})`)
+  t.match(readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8'), `Supported: Node.js ${minMajor}.${minMinor} or later`, 'the docs state the same range')
+})

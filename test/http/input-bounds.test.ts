@@ -110,7 +110,10 @@ t.test('300 slow uploads of one key (1 MiB less 10 bytes each) stop at the key i
   const growth = (peak - rssBefore) / 1024
   t.comment(`300 slow uploads of 1 MiB: ${JSON.stringify(outcome)}, RSS ${Math.round(rssBefore / 1024)} → ${Math.round(peak / 1024)} MiB (+${growth.toFixed(1)} MiB)`)
   t.equal(outcome.held, 16, 'the key budget (16 MiB) holds 16 uploads of 1 MiB')
-  t.equal(outcome.statuses[429], 284, 'the rest are refused before their bodies are read')
+  // Refused before its body is read, an upload's connection is closed after the 429; a client still sending
+  // may see the close (a reset, -1 here) before it reads the answer.
+  t.equal((outcome.statuses[429] ?? 0) + (outcome.statuses[-1] ?? 0), 284, 'the rest are refused before their bodies are read')
+  t.ok(outcome.statuses[429] > 250, `most of them read their 429 (${outcome.statuses[429]})`)
   t.ok(growth < RSS_GROWTH_BOUND_MIB, `RSS grew ${growth.toFixed(1)} MiB, within ${RSS_GROWTH_BOUND_MIB} MiB`)
   t.ok(health.length > 0 && health.every((status) => status === 200), `/health answered 200 throughout (${health.length} checks)`)
   const bob = await connect(t, task.url, BOB, 'sse')

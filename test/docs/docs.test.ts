@@ -5,10 +5,6 @@ import { EnvSchema } from '../../app/config.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 
-/**
- * Pages another branch writes (deploy and operations): links to them are checked like any other once they
- * exist; until then, and only then, a link to one of them is allowed. Delete this list when they are merged.
- */
 /** Files the tool walkthrough asks the reader to write: named in the docs, not in the repository. */
 const WRITTEN_BY_THE_READER = new Set(['app/mcp/tools/word-count.ts', 'test/mcp/word-count.test.ts'])
 
@@ -91,9 +87,11 @@ t.test('user docs hold no issue numbers, no paths outside the repository, no dat
   }
 })
 
-t.test('docs/configuration.md documents every setting the server reads', async (t) => {
+t.test('docs/configuration.md documents every setting the server reads, and no other', async (t) => {
   const page = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8')
   for (const name of Object.keys(EnvSchema.shape)) t.match(page, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} has a row`)
+  const rows = [...page.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map(([, name]) => name)
+  t.same(rows.filter((name) => !(name in EnvSchema.shape)), [], 'every row names a setting the server reads')
 })
 
 t.test('README stays short enough to read in ten minutes', async (t) => {

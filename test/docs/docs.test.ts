@@ -54,6 +54,10 @@ t.test('every relative link of every page reaches a file, and every #anchor a he
       checked++
       const [path, anchor] = target.split('#')
       const file = path === '' ? page : relative(ROOT, join(ROOT, dirname(page), decodeURIComponent(path)))
+      if (file.startsWith('..')) {
+        problems.push(`${page}: ${target}: outside the repository`)
+        continue
+      }
       if (!existsSync(join(ROOT, file))) {
         problems.push(`${page}: ${target}: no such file`)
         continue
@@ -65,11 +69,13 @@ t.test('every relative link of every page reaches a file, and every #anchor a he
   t.same(problems, [], 'no broken link or anchor')
 })
 
-t.test('every repository path a page names in code (app/, test/, infra/, bench/, scripts/) exists', async (t) => {
+t.test('every repository path a page names in code (app/, test/, infra/, bench/, scripts/, examples/), and every test file it names, exists', async (t) => {
   const problems: string[] = []
   for (const page of pages().filter((page) => page !== 'CHANGELOG.md')) {
     const text = readFileSync(join(ROOT, page), 'utf8')
-    for (const [, path] of text.matchAll(/`((?:app|test|infra|bench|scripts|docs)\/[\w./-]+?)[`:#\s]/g)) {
+    const inCode = [...text.matchAll(/`((?:app|test|infra|bench|scripts|docs|examples)\/[\w./-]+?)[`:#\s]/g)].map(([, path]) => path)
+    const testFiles = [...text.matchAll(/\btest\/[\w/.-]+\.test\.ts\b/g)].map(([path]) => path)
+    for (const path of new Set([...inCode, ...testFiles])) {
       if (!existsSync(join(ROOT, path)) && !WRITTEN_BY_THE_READER.has(path)) problems.push(`${page}: ${path}`)
     }
   }
@@ -80,10 +86,11 @@ t.test('user docs hold no issue numbers, no paths outside the repository, no dat
   for (const page of pages().filter((page) => page !== 'CHANGELOG.md')) {
     const text = readFileSync(join(ROOT, page), 'utf8')
     t.notMatch(text, /\.\.\/shared/, `${page}: no ../shared`)
-    t.notMatch(text, /\bissues? #?\d+/i, `${page}: no issue numbers`)
+    t.notMatch(text, /\bissues? #?\d+|(?<![\w&])#\d+\b/i, `${page}: no issue numbers`)
     t.notMatch(text, /this project's machine/i, `${page}: no "this project's machine"`)
     const dates = [...text.matchAll(/\b20\d\d-\d\d-\d\d\b/g)].map(([date]) => date)
     t.same(dates.filter((date) => !PROTOCOL_REVISIONS.has(date)), [], `${page}: no dates but MCP protocol revisions`)
+    t.notMatch(text, /\b\d\d-\d\d \d\d:\d\d\b/, `${page}: no run stamps`)
   }
 })
 

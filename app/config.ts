@@ -112,6 +112,9 @@ export const EnvSchema = z.object({
   MCP_OAUTH_GROUPS_CLAIM: z.string().min(1).optional(),
   MCP_OAUTH_KEYS_IN_BEARER: z.enum(['true', 'false'], 'must be true or false').default('true').transform((value) => value === 'true'),
   MCP_OAUTH_JWKS_COOLDOWN_MS: int(30_000, 1_000),
+  MCP_OAUTH_AS_METADATA: z.enum(['issuer', 'bridge'], 'must be issuer or bridge').default('issuer'),
+  MCP_OAUTH_REGISTRATION_CLIENT_ID: z.string().min(1).optional(),
+  MCP_OAUTH_REDIRECT_URIS: spaced,
   MCP_DEV_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   MCP_PEER_PORT: port(3001),
   MCP_PEER_ADDRESS: z
@@ -205,6 +208,9 @@ function oauthOf(env: z.infer<typeof EnvSchema>) {
     groupsClaim: env.MCP_OAUTH_GROUPS_CLAIM,
     keysInBearer: env.MCP_OAUTH_KEYS_IN_BEARER,
     jwksCooldownMs: env.MCP_OAUTH_JWKS_COOLDOWN_MS,
+    bridge: env.MCP_OAUTH_AS_METADATA === 'bridge',
+    registrationClientId: env.MCP_OAUTH_REGISTRATION_CLIENT_ID,
+    redirectUris: env.MCP_OAUTH_REDIRECT_URIS,
   }
 }
 
@@ -221,6 +227,8 @@ function oauthProblems(env: z.infer<typeof EnvSchema>, production: boolean): str
   if (production && url.protocol !== 'https:') problems.push('MCP_PUBLIC_URL: must be https in production with OAuth on')
   const issuer = new URL(env.MCP_OAUTH_ISSUER)
   if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname)) problems.push('MCP_OAUTH_ISSUER: must be https (or a loopback address)')
+  if (env.MCP_OAUTH_REGISTRATION_CLIENT_ID && env.MCP_OAUTH_AS_METADATA !== 'bridge') problems.push('MCP_OAUTH_REGISTRATION_CLIENT_ID: needs MCP_OAUTH_AS_METADATA=bridge (clients find the registration endpoint in the metadata served here)')
+  if (env.MCP_OAUTH_REGISTRATION_CLIENT_ID && env.MCP_OAUTH_REDIRECT_URIS.length === 0) problems.push('MCP_OAUTH_REDIRECT_URIS: required with MCP_OAUTH_REGISTRATION_CLIENT_ID (the redirect URIs the pre-registered client accepts)')
   return problems
 }
 

@@ -3,7 +3,8 @@ import fp from 'fastify-plugin'
 import type { Principal } from '../keys.js'
 import { ConfigError } from '../config.js'
 import { HttpError, RpcCode } from './errors.js'
-import { OAuthRefusal, TokenVerifier, challenge, discover, protectedResourceMetadata, type OAuthSettings } from './oauth.js'
+import { bridgeRoutes } from './oauth-bridge.js'
+import { OAuthRefusal, TokenVerifier, challenge, discover, protectedResourceMetadata, type OAuthSettings, type ServerMetadata } from './oauth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,12 +69,15 @@ export default fp(async function oauthResource(app: FastifyInstance, { settings,
     return
   }
   let verifier: TokenVerifier
+  let metadata: ServerMetadata
   try {
-    verifier = new TokenVerifier(settings, await discover(settings.issuer))
+    metadata = await discover(settings.issuer)
+    verifier = new TokenVerifier(settings, metadata)
     await verifier.load()
   } catch (error) {
     throw new ConfigError([`MCP_OAUTH_ISSUER: ${(error as Error).message}`])
   }
+  if (settings.bridge) bridgeRoutes(app, settings, metadata)
   app.decorate('oauth', new OAuthResource(settings, verifier, basePath))
   const documents = { mcp: protectedResourceMetadata(settings, 'mcp'), sse: protectedResourceMetadata(settings, 'sse') }
   const path = new URL(settings.resourceBase).pathname.replace(/\/$/, '')

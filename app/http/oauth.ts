@@ -25,6 +25,12 @@ export interface OAuthSettings {
   groupsClaim?: string
   /** An unknown `kid` refetches the JWKS at most once per this interval (MCP_OAUTH_JWKS_COOLDOWN_MS). */
   jwksCooldownMs: number
+  /** Serve authorization-server metadata on our origin for an issuer that lacks what clients need (MCP_OAUTH_AS_METADATA=bridge). */
+  bridge: boolean
+  /** The pre-registered public client that dynamic registration answers with (MCP_OAUTH_REGISTRATION_CLIENT_ID). */
+  registrationClientId?: string
+  /** The redirect URIs a registration may ask for (MCP_OAUTH_REDIRECT_URIS). */
+  redirectUris: string[]
 }
 
 /** Why a bearer token is refused: RFC 6750's error codes; `insufficient_scope` is a 403, the others 401. */
@@ -46,10 +52,11 @@ const CLOCK_TOLERANCE_S = 30
 const CACHE_MAX_ENTRIES = 10_000
 const DISCOVERY_TIMEOUT_MS = 5_000
 
-/** What the authorization server says of itself (RFC 8414 / OpenID Connect Discovery); only what is read here. */
-interface ServerMetadata {
+/** What the authorization server says of itself (RFC 8414 / OpenID Connect Discovery); kept whole for the bridge. */
+export interface ServerMetadata {
   issuer: string
   jwks_uri: string
+  [field: string]: unknown
 }
 
 /**
@@ -80,7 +87,7 @@ export async function discover(issuer: string): Promise<ServerMetadata> {
       const metadata = (await response.json()) as Partial<ServerMetadata>
       if (metadata.issuer !== issuer) throw new Error(`${url} names issuer ${JSON.stringify(metadata.issuer)}, not ${issuer}`)
       if (typeof metadata.jwks_uri !== 'string') throw new Error(`${url} names no jwks_uri`)
-      return { issuer, jwks_uri: metadata.jwks_uri }
+      return metadata as ServerMetadata
     } catch (error) {
       tried.push(`${url}: ${(error as Error).message}`)
     }
@@ -197,7 +204,8 @@ export function protectedResourceMetadata(settings: OAuthSettings, resource: 'mc
   const scopes = [...new Set([...settings.requiredScopes, ...settings.grants.map((grant) => grant.name)])]
   return {
     resource: `${settings.resourceBase}/${resource}`,
-    authorization_servers: [settings.issuer],
+    // Bridged, clients ask our origin for the authorization server's metadata (oauth-bridge.ts).
+    authorization_servers: [settings.bridge ? new URL(settings.resourceBase).origin : settings.issuer],
     ...(scopes.length > 0 && { scopes_supported: scopes }),
     bearer_methods_supported: ['header'],
     resource_name: 'MCP server',

@@ -2,9 +2,21 @@
 // which prints its issuer URL as its first line and runs until it is stopped. Two things it is made to do that
 // a real one does: an access token names the resource it was asked for (RFC 8707 `resource` -> `aud`) and the
 // client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
+// With AS_LIKE_COGNITO=1 its discovery document lacks `code_challenge_methods_supported`, as Amazon Cognito's does.
 import { OAuth2Server } from 'oauth2-mock-server'
 
-const server = new OAuth2Server()
+const likeCognito = process.env.AS_LIKE_COGNITO === '1'
+const server = new OAuth2Server(undefined, undefined, likeCognito ? { endpoints: { wellKnownDocument: '/.well-known/mock-discovery' } } : undefined)
+if (likeCognito) {
+  server.service.requestHandler.get('/.well-known/openid-configuration', (req, res) =>
+    server.service.openidConfigurationHandler(req, {
+      json: (document) => {
+        delete document.code_challenge_methods_supported
+        return res.json(document)
+      },
+    }),
+  )
+}
 await server.issuer.keys.generate('RS256')
 
 // What the user approved, by authorization code, as a real server remembers it for the token request.

@@ -16,8 +16,8 @@ export interface AuthorizationServer {
 }
 
 /** A real authorization server process (oauth2-mock-server, test/helpers/authorization-server.mjs) on a random loopback port. */
-export async function startAuthorizationServer(t: Teardown): Promise<AuthorizationServer> {
-  const child = spawnChild(t, process.execPath, [join(import.meta.dirname, 'authorization-server.mjs')])
+export async function startAuthorizationServer(t: Teardown, { likeCognito = false } = {}): Promise<AuthorizationServer> {
+  const child = spawnChild(t, process.execPath, [join(import.meta.dirname, 'authorization-server.mjs')], likeCognito ? { AS_LIKE_COGNITO: '1' } : {})
   if (!(await eventually(() => /^http:\/\/\S+\n/.test(child.output), 15_000))) throw new Error(`the authorization server did not start: ${child.output}`)
   const issuer = child.output.split('\n')[0]
   return {

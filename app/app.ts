@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import auth from './http/auth.js'
 import health from './http/health.js'
 import inputBounds from './http/input-bounds.js'
+import oauthResource from './http/oauth-resource.js'
 import metrics from './http/metrics.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
@@ -36,6 +37,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(security, { config })
   // Before auth: its onRequest hook sheds work under memory pressure before a key is even looked up.
   await app.register(inputBounds, { config })
+  await app.register(oauthResource, { settings: config.oauth, basePath: config.basePath })
   await app.register(auth, { config, keys: config.keys })
   const services: Services = {
     config,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import proxyAddr from '@fastify/proxy-addr'
 import { z } from 'zod'
-import { parseApiKeys, unknownAllowances, type ApiKey, type CatalogNames } from './keys.js'
+import type { Grant } from './http/oauth.js'
+import { parseApiKeys, splitAllowLists, unknownAllowances, type ApiKey, type CatalogNames } from './keys.js'
 
 /** A whole number from the environment, said in words when it is not one (zod's own text is "received NaN"). */
 const whole = (min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -33,6 +34,30 @@ const list = z
   .string()
   .default('')
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+/** Space-separated, as OAuth writes scopes and audiences. */
+const spaced = z
+  .string()
+  .default('')
+  .transform((value) => value.split(/\s+/).filter(Boolean))
+
+/** `scope-or-group:tools=a|b:prompts=c:resources=x` entries, comma-separated (a key's allow-list syntax). */
+function grants(value: string, ctx: z.RefinementCtx): Grant[] {
+  const parsed: Grant[] = []
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .forEach((entry, index) => {
+      try {
+        const { credential, lists } = splitAllowLists(entry, `entry ${index + 1}`)
+        if (!credential) throw new Error(`entry ${index + 1}: names no scope or group`)
+        parsed.push({ name: credential, allowedTools: lists.tools, allowedPrompts: lists.prompts, allowedResources: lists.resources })
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    })
+  return parsed
+}
 
 /** Drain after SIGTERM when MCP_DRAIN_MS is not set: ECS's window in production, a short wait on a laptop. */
 export const DEFAULT_DRAIN_MS = { production: 30_000, development: 2_000 }
@@ -78,7 +103,18 @@ export const EnvSchema = z.object({
   MCP_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   MCP_TRUST_PROXY: z.string().default('false').transform(trustProxy),
   MCP_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  MCP_PUBLIC_URL: z.url().optional(),
+  MCP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_OAUTH_AUDIENCE: spaced,
+  MCP_OAUTH_CLIENT_IDS: spaced,
+  MCP_OAUTH_REQUIRED_SCOPES: spaced,
+  MCP_OAUTH_GRANTS: z.string().default('').transform(grants),
+  MCP_OAUTH_GROUPS_CLAIM: z.string().min(1).optional(),
+  MCP_OAUTH_KEYS_IN_BEARER: z.enum(['true', 'false'], 'must be true or false').default('true').transform((value) => value === 'true'),
+  MCP_OAUTH_JWKS_COOLDOWN_MS: int(30_000, 1_000),
+  MCP_OAUTH_AS_METADATA: z.enum(['issuer', 'bridge'], 'must be issuer or bridge').default('issuer'),
+  MCP_OAUTH_REGISTRATION_CLIENT_ID: z.string().min(1).optional(),
+  MCP_OAUTH_REDIRECT_URIS: spaced,
   MCP_DEV_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   MCP_PEER_PORT: port(3001),
   MCP_PEER_ADDRESS: z
@@ -138,6 +174,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     trustProxy: env.MCP_TRUST_PROXY,
     sessionSecret: env.MCP_SESSION_SECRET,
     publicUrl: env.MCP_PUBLIC_URL,
+    oauth: oauthOf(env),
     devKey: env.MCP_DEV_KEY,
     peerPort: env.MCP_PEER_PORT,
     peerAddress: env.MCP_PEER_ADDRESS,
@@ -153,6 +190,46 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     filesMaxBytes: env.MCP_FILES_MAX_BYTES,
     maxProfilesPerKey: env.MCP_MAX_PROFILES_PER_KEY,
   }
+}
+
+/** OAuth's settings, when MCP_OAUTH_ISSUER turns it on (checked together in `oauthProblems`). */
+function oauthOf(env: z.infer<typeof EnvSchema>) {
+  if (!env.MCP_OAUTH_ISSUER || !env.MCP_PUBLIC_URL) return undefined
+  // MCP_PUBLIC_URL may name the origin only, or the origin with the base path (as the stack sets it).
+  const url = new URL(env.MCP_PUBLIC_URL)
+  const resourceBase = `${url.origin}${env.MCP_BASE_PATH}`
+  return {
+    issuer: env.MCP_OAUTH_ISSUER,
+    resourceBase,
+    audiences: env.MCP_OAUTH_AUDIENCE.length > 0 ? env.MCP_OAUTH_AUDIENCE : [`${resourceBase}/mcp`, `${resourceBase}/sse`],
+    clientIds: env.MCP_OAUTH_CLIENT_IDS,
+    requiredScopes: env.MCP_OAUTH_REQUIRED_SCOPES,
+    grants: env.MCP_OAUTH_GRANTS,
+    groupsClaim: env.MCP_OAUTH_GROUPS_CLAIM,
+    keysInBearer: env.MCP_OAUTH_KEYS_IN_BEARER,
+    jwksCooldownMs: env.MCP_OAUTH_JWKS_COOLDOWN_MS,
+    bridge: env.MCP_OAUTH_AS_METADATA === 'bridge',
+    registrationClientId: env.MCP_OAUTH_REGISTRATION_CLIENT_ID,
+    redirectUris: env.MCP_OAUTH_REDIRECT_URIS,
+  }
+}
+
+/** What OAuth needs beside its issuer: a public URL that is an origin (https in production). */
+function oauthProblems(env: z.infer<typeof EnvSchema>, production: boolean): string[] {
+  if (!env.MCP_OAUTH_ISSUER) return []
+  if (!env.MCP_PUBLIC_URL) return ['MCP_PUBLIC_URL: required with MCP_OAUTH_ISSUER (the URL clients use; the resource identifiers are built from it)']
+  const url = new URL(env.MCP_PUBLIC_URL)
+  const problems: string[] = []
+  const path = url.pathname.replace(/\/+$/, '')
+  if ((path !== '' && path !== env.MCP_BASE_PATH) || url.search || url.hash) {
+    problems.push(`MCP_PUBLIC_URL: with OAuth on, must be the origin clients use, or the origin and MCP_BASE_PATH (${env.MCP_BASE_PATH || 'empty'}); no other path, query or fragment`)
+  }
+  if (production && url.protocol !== 'https:') problems.push('MCP_PUBLIC_URL: must be https in production with OAuth on')
+  const issuer = new URL(env.MCP_OAUTH_ISSUER)
+  if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname)) problems.push('MCP_OAUTH_ISSUER: must be https (or a loopback address)')
+  if (env.MCP_OAUTH_REGISTRATION_CLIENT_ID && env.MCP_OAUTH_AS_METADATA !== 'bridge') problems.push('MCP_OAUTH_REGISTRATION_CLIENT_ID: needs MCP_OAUTH_AS_METADATA=bridge (clients find the registration endpoint in the metadata served here)')
+  if (env.MCP_OAUTH_REGISTRATION_CLIENT_ID && env.MCP_OAUTH_REDIRECT_URIS.length === 0) problems.push('MCP_OAUTH_REDIRECT_URIS: required with MCP_OAUTH_REGISTRATION_CLIENT_ID (the redirect URIs the pre-registered client accepts)')
+  return problems
 }
 
 export class ConfigError extends Error {
@@ -176,7 +253,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { catalog, need
   const { keys, problems: keyProblems } = readKeys(env, catalog)
   problems.push(...keyProblems)
   const production = env.NODE_ENV === 'production'
-  if (needsKeys && production && keyProblems.length === 0 && keys.length === 0) {
+  if (parsed.success) problems.push(...oauthProblems(parsed.data, production))
+  if (needsKeys && production && keyProblems.length === 0 && keys.length === 0 && !env.MCP_OAUTH_ISSUER) {
     problems.push('MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE')
   }
   if (production && env.MCP_DEV_KEY) problems.push('MCP_DEV_KEY: only for development; NODE_ENV=production uses MCP_API_KEYS or MCP_API_KEYS_FILE')

@@ -1,16 +1,46 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** A configured API key. Only the digest of the secret is kept in memory. */
-export interface ApiKey {
-  /** The principal: what logs, limits, metrics and session ownership use. Never the secret. */
+/** Who a request acts for: an API key, or the subject of an OAuth access token (app/http/oauth.ts). */
+export interface Principal {
+  /** What logs, limits, session ownership and audit lines use: a key's name, or `oauth:<subject>`. Never a secret. */
   name: string
-  digest: Buffer
-  /** Tools this key may list and call; undefined means every tool. */
+  /** The OAuth client the token was issued to; absent for keys. */
+  clientId?: string
+  /** The token's scopes; absent for keys. */
+  scopes?: ReadonlySet<string>
+  /** Tools this principal may list and call; undefined means every tool. */
   allowedTools?: ReadonlySet<string>
-  /** Prompts this key may list and get; undefined means every prompt. */
+  /** Prompts this principal may list and get; undefined means every prompt. */
   allowedPrompts?: ReadonlySet<string>
-  /** Resources (their URI, or URI template) this key may list and read; undefined means every resource. */
+  /** Resources (their URI, or URI template) this principal may list and read; undefined means every resource. */
   allowedResources?: ReadonlySet<string>
+}
+
+type AllowListField = 'allowedTools' | 'allowedPrompts' | 'allowedResources'
+const ALLOW_LIST_FIELDS: AllowListField[] = ['allowedTools', 'allowedPrompts', 'allowedResources']
+
+/**
+ * A principal as the relay signs it for the task owning the session: a key by its name (every task has the
+ * keys), any other principal (an access token's) whole, as JSON, since the owner cannot look it up.
+ */
+export function relayedPrincipal(principal: Principal): string {
+  if (!principal.name.startsWith('oauth:')) return principal.name
+  const lists = Object.fromEntries(ALLOW_LIST_FIELDS.filter((field) => principal[field]).map((field) => [field, [...principal[field]!]]))
+  return JSON.stringify({ name: principal.name, clientId: principal.clientId, scopes: [...(principal.scopes ?? [])], ...lists })
+}
+
+/** The principal a verified relay header vouches for (see relayedPrincipal); undefined for a key this task lacks. */
+export function principalFromRelay(text: string, keysByName: ReadonlyMap<string, ApiKey>): Principal | undefined {
+  if (!text.startsWith('{')) return keysByName.get(text)
+  const wire = JSON.parse(text) as { name: string; clientId?: string; scopes?: string[] } & Partial<Record<AllowListField, string[]>>
+  const principal: Principal = { name: wire.name, clientId: wire.clientId, scopes: new Set(wire.scopes) }
+  for (const field of ALLOW_LIST_FIELDS) if (wire[field]) principal[field] = new Set(wire[field])
+  return principal
+}
+
+/** A configured API key. Only the digest of the secret is kept in memory. */
+export interface ApiKey extends Principal {
+  digest: Buffer
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/
@@ -29,7 +59,7 @@ function sha256(text: string): Buffer {
 }
 
 /** Splits `name:secret:tools=a|b:resources=x://y` into the credential part and its allow-lists. */
-function splitAllowLists(entry: string, at: string): { credential: string; lists: Partial<Record<AllowListKind, Set<string>>> } {
+export function splitAllowLists(entry: string, at: string): { credential: string; lists: Partial<Record<AllowListKind, Set<string>>> } {
   const starts = [...entry.matchAll(ALLOW_LIST_START)]
   const lists: Partial<Record<AllowListKind, Set<string>>> = {}
   starts.forEach((start, index) => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { configOrExit, developmentBanner, helpText, listenOrExit, readArguments } from './cli.js'
+import { configOrExit, developmentBanner, exitWithProblems, helpText, listenOrExit, readArguments } from './cli.js'
+import { ConfigError } from './config.js'
 import { generateDevelopmentKey } from './keys.js'
 import { sdkSelfTest } from './self-test.js'
 import { buildServer } from './server.js'
@@ -22,7 +23,8 @@ async function main() {
     config = { ...config, keys: [dev.key] }
     devSecret = dev.secret
   }
-  const app = await buildServer(config)
+  // A setting that only proves wrong when used (an OAuth issuer without metadata) is a start-up problem too.
+  const app = await buildServer(config).catch((error: unknown) => (error instanceof ConfigError ? exitWithProblems(error.problems) : Promise.reject(error)))
   await listenOrExit(app, config)
   if (devSecret) process.stdout.write(`${developmentBanner(config, devSecret, config.devKey === undefined)}\n`)
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from './config.js'
 import { sessionNotFound } from './http/errors.js'
 import { boundInput } from './http/input-bounds.js'
-import type { ApiKey } from './keys.js'
+import { principalFromRelay, type Principal } from './keys.js'
 import { createListener } from './server-options.js'
 import { RELAY_HEADER, RelayVerifier, bodyDigest, forwardedHeaders } from './sessions/relay.js'
 import { sseSessionRoutes } from './transports/sse.js'
@@ -40,17 +40,17 @@ export async function buildPeerServer(app: FastifyInstance, config: Config, secr
   boundInput(peer, app.inputLoad, app.heapGuard, config.maxBodyBytes)
   const keysByName = new Map(config.keys.map((key) => [key.name, key]))
   const verifier = new RelayVerifier(secret)
-  peer.decorateRequest('principal', undefined as unknown as ApiKey)
+  peer.decorateRequest('principal', undefined as unknown as Principal)
   peer.decorateRequest('signedBodyDigest', '')
   peer.addHook('onRequest', async (request) => {
     const sessionId = sessionIdOf(request)
     const header = request.headers[RELAY_HEADER]
     const relay = sessionId === undefined ? undefined : verifier.verify(typeof header === 'string' ? header : undefined, { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers) })
-    const key = relay && keysByName.get(relay.principal)
-    if (!key) throw sessionNotFound()
-    request.principal = key
+    const principal = relay && principalFromRelay(relay.principal, keysByName)
+    if (!principal) throw sessionNotFound()
+    request.principal = principal
     request.signedBodyDigest = relay.bodyDigest
-    request.log = request.log.child({ principal: key.name, relayed: true })
+    request.log = request.log.child({ principal: principal.name, relayed: true })
   })
   // The signature was checked before the body was read; the body must be the one it was signed with.
   peer.removeContentTypeParser('application/json')

@@ -3,13 +3,14 @@ import fp from 'fastify-plugin'
 import rateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
-import { findKey, type ApiKey } from '../keys.js'
-import { tooManyRequests, unauthorized } from './errors.js'
+import { findKey, type ApiKey, type Principal } from '../keys.js'
+import { HttpError, invalidRequest, tooManyRequests, unauthorized } from './errors.js'
+import type { OAuthResource } from './oauth-resource.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The key that authenticated this request; set on every route that is not public. */
-    principal: ApiKey
+    principal: Principal
   }
   interface FastifyContextConfig {
     /** Routes that need no API key (health, readiness, metrics with its own guard). */
@@ -33,15 +34,27 @@ function limiterScope(app: FastifyInstance, options: RateLimitPluginOptions, rea
   })
 }
 
-/** `Bearer <key>`; the scheme is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` work too. */
+/** `Bearer <credential>`; the scheme is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` work too. */
 const BEARER = /^bearer +(.+)$/i
 
-function presentedKey(request: FastifyRequest): string | undefined {
-  const bearer = request.headers.authorization?.match(BEARER)
-  if (bearer) return bearer[1].trim()
+type Credential = { kind: 'key' | 'token'; value: string }
+
+/**
+ * What the request presents: `X-API-Key` is always a key; `Authorization: Bearer` carries an OAuth access
+ * token when OAuth is on and the value is one (oauth-resource.ts `isToken`), else a key, as before OAuth.
+ */
+function presented(request: FastifyRequest, oauth: OAuthResource | undefined): Credential | undefined {
   const header = request.headers['x-api-key']
-  return typeof header === 'string' ? header : undefined
+  if (typeof header === 'string') return { kind: 'key', value: header }
+  const bearer = request.headers.authorization?.match(BEARER)?.[1].trim()
+  if (bearer === undefined) return undefined
+  return { kind: oauth?.isToken(bearer) ? 'token' : 'key', value: bearer }
 }
+
+const UNAUTHORIZED_WITH_OAUTH = 'Unauthorized: sign in (an OAuth access token as "Authorization: Bearer <token>") or send an API key as "X-API-Key"'
+
+/** The MCP authorization spec has a server refuse access tokens in the query string (2025-11-25 "Access Token Usage"). */
+const tokenInQuery = (request: FastifyRequest) => /[?&]access_token=/.test(request.url)
 
 export interface AuthOptions {
   config: Config
@@ -88,25 +101,39 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
   /** The per-key verdict of each authenticated request, for counting the rest of a batch. */
   const verdicts = new WeakMap<FastifyRequest, CountedVerdict>()
 
-  app.decorateRequest('principal', undefined as unknown as ApiKey)
+  /** The principal of the request's credential, or why the credential was refused (an access token's own answer). */
+  async function authenticate(request: FastifyRequest, credential: Credential | undefined): Promise<Principal | HttpError | undefined> {
+    if (credential?.kind !== 'token' || !app.oauth) return credential && findKey(keys, credential.value)
+    try {
+      return await app.oauth.principal(request, credential.value)
+    } catch (error) {
+      if (error instanceof HttpError) return error
+      throw error
+    }
+  }
+
+  app.decorateRequest('principal', undefined as unknown as Principal)
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config.public) return
-    const presented = presentedKey(request)
-    const key = presented ? findKey(keys, presented) : undefined
-    if (!key) {
+    const oauth = app.oauth
+    if (oauth && tokenInQuery(request)) throw invalidRequest('Bad Request: access tokens are accepted in the Authorization header only, never in the query string')
+    const credential = presented(request, oauth)
+    const principal = await authenticate(request, credential)
+    if (!principal || principal instanceof HttpError) {
       app.metrics.authFailures.inc()
       const verdict = await count('failuresPerIp', request)
       if (!verdict.isAllowed && verdict.isExceeded) {
         app.metrics.rateLimited.inc({ reason: 'auth_failures' })
         throw tooManyRequests(verdict.ttlInSeconds, 'failed authentication attempts from this address')
       }
-      request.log.info({ event: 'auth_failed', ip: request.ip }, 'authentication failed')
-      throw unauthorized()
+      request.log.info({ event: 'auth_failed', ip: request.ip, credential: credential?.kind ?? 'none' }, 'authentication failed')
+      // With OAuth on, a request without a valid credential learns where to sign in (the challenge's resource_metadata).
+      throw principal ?? (oauth ? oauth.unauthorized(request, UNAUTHORIZED_WITH_OAUTH) : unauthorized())
     }
-    request.principal = key
+    request.principal = principal
     // Fastify built this request's own pino child logger; naming the principal on it instead of building a
     // second child saves 2 % of a tool call's CPU (benchmark profile). pino's setBindings adds to its bindings.
-    ;(request.log as Logger).setBindings({ principal: key.name })
+    ;(request.log as Logger).setBindings({ principal: request.principal.name })
     const verdict = await count('perKey', request)
     if (verdict.isAllowed) return
     if (verdict.isExceeded) throw keyRateExceeded(verdict.ttlInSeconds)

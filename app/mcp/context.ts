@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { AuthInfo, McpServer, ServerContext } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
 import type { Counter, Histogram } from 'prom-client'
-import type { ApiKey } from '../keys.js'
+import type { Principal } from '../keys.js'
 import { clientLogFor, type ClientLog } from './client-log.js'
 import type { ProfileStore } from './profiles.js'
 
@@ -27,7 +27,7 @@ export interface Services {
 
 /** Who a session belongs to; built once per session, or per request on MCP 2026-07-28 (which has no sessions). */
 export interface SessionContext {
-  principal: ApiKey
+  principal: Principal
   /** Absent on MCP 2026-07-28 requests. */
   sessionId: string | undefined
   /** The server's own log (pino); the client never sees it. */

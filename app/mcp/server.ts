@@ -9,7 +9,7 @@ import {
   type MessageExtraInfo,
   type Transport,
 } from '@modelcontextprotocol/server'
-import type { ApiKey } from '../keys.js'
+import type { Principal } from '../keys.js'
 import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../protocol.js'
 import { prompts, resources, tools } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
@@ -56,13 +56,13 @@ const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredR
 /** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
 const catalogs = new Map<string, Registrations>()
 /** Each key's catalog, found without spelling its allow-lists out again: a server is built per 2026-07-28 request. */
-const catalogOfKey = new WeakMap<ApiKey, Registrations>()
+const catalogOfKey = new WeakMap<Principal, Registrations>()
 
 const allows = (list: ReadonlySet<string> | undefined, name: string) => !list || list.has(name)
 const listKey = (list: ReadonlySet<string> | undefined) => (list ? [...list].sort().join('|') : '*')
 
 /** What a key may see: its allow-lists (`tools=`, `prompts=`, `resources=`), or everything. */
-function catalogFor(principal: ApiKey): Registrations {
+function catalogFor(principal: Principal): Registrations {
   let catalog = catalogOfKey.get(principal)
   if (!catalog) {
     catalog = catalogOfLists(principal)
@@ -72,7 +72,7 @@ function catalogFor(principal: ApiKey): Registrations {
 }
 
 /** One registration per distinct combination of allow-lists, however many keys share it. */
-function catalogOfLists({ allowedTools, allowedPrompts, allowedResources }: ApiKey): Registrations {
+function catalogOfLists({ allowedTools, allowedPrompts, allowedResources }: Principal): Registrations {
   const key = [allowedTools, allowedPrompts, allowedResources].map(listKey).join(' ')
   let catalog = catalogs.get(key)
   if (!catalog) {

@@ -3,7 +3,7 @@ import type { JSONRPCMessage, McpServer, RequestId, Transport } from '@modelcont
 import { HttpError, sessionNotFound, tooManyRequests } from '../http/errors.js'
 import type { InputHold } from '../http/input-load.js'
 import type { Metrics } from '../http/metrics.js'
-import type { ApiKey } from '../keys.js'
+import type { Principal } from '../keys.js'
 import { BoundedStream, KeyBudgets, type HijackedResponse } from './bounded-stream.js'
 import { InFlight } from './in-flight.js'
 
@@ -59,7 +59,7 @@ export interface SessionLimits {
 
 export type OpenSession<B extends TransportBinding> = B & {
   id: string
-  principal: ApiKey
+  principal: Principal
   protocolVersion?: string
 }
 
@@ -67,7 +67,7 @@ export type OpenSession<B extends TransportBinding> = B & {
  * Builds the MCP server of a session, or of one MCP 2026-07-28 request (no session id); the app wires the
  * catalog in, so session mechanics never import it.
  */
-export type ServerFactory = (principal: ApiKey, sessionId: string | undefined, log: FastifyBaseLogger) => McpServer
+export type ServerFactory = (principal: Principal, sessionId: string | undefined, log: FastifyBaseLogger) => McpServer
 const RETRY_AFTER_FULL_SECONDS = 30
 const RETRY_AFTER_IN_FLIGHT_SECONDS = 1
 
@@ -102,7 +102,7 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
   }
 
   /** Refuses a new session before any stream starts: 503 when full, 429 over the key's cap. */
-  admit(principal: ApiKey): void {
+  admit(principal: Principal): void {
     if (this.sessions.size >= this.limits.maxSessions) {
       this.metrics.rateLimited.inc({ reason: 'task_sessions' })
       throw new HttpError(503, 'Service Unavailable: this task holds its maximum number of sessions', undefined, {
@@ -144,7 +144,7 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
    * The session when it exists on this task and belongs to the principal. Another key's session answers
    * exactly like an unknown one, so ids cannot be probed, and the attempt is logged as a security event.
    */
-  find<K extends B['kind']>(id: string, principal: ApiKey, kind: K, log: FastifyBaseLogger): Session<Extract<B, { kind: K }>> | undefined {
+  find<K extends B['kind']>(id: string, principal: Principal, kind: K, log: FastifyBaseLogger): Session<Extract<B, { kind: K }>> | undefined {
     const session = this.sessions.get(id)
     if (!session || !isKind(session, kind)) return undefined
     if (session.principal !== principal.name) {
@@ -160,7 +160,7 @@ export class SessionRegistry<B extends TransportBinding = TransportBinding> {
   }
 
   /** A stream written through the one write primitive, bounded per stream and against the key's budget. */
-  bound(principal: ApiKey, hijacked: HijackedResponse, log: FastifyBaseLogger): BoundedStream {
+  bound(principal: Principal, hijacked: HijackedResponse, log: FastifyBaseLogger): BoundedStream {
     return new BoundedStream(hijacked, principal.name, { maxStreamBufferBytes: this.limits.maxStreamBufferBytes, budgets: this.budgets }, log, () =>
       this.metrics.rateLimited.inc({ reason: 'slow_consumer' }),
     )

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, RpcCode, sessionNotFound } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
+import { relayedPrincipal } from '../keys.js'
 import { hijack } from './hijack.js'
 
 /** Header carrying the principal the relaying task authenticated and what it vouches for, signed with the shared secret. */
@@ -186,7 +187,7 @@ export class Relay {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
     const signed = { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers), bodyDigest: bodyDigest(body) }
     const headers: Record<string, string> = {
-      [RELAY_HEADER]: signRelay(this.secret, request.principal.name, signed),
+      [RELAY_HEADER]: signRelay(this.secret, relayedPrincipal(request.principal), signed),
       'x-forwarded-for': request.ip,
     }
     for (const name of FORWARDED_HEADERS) {

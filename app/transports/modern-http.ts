@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import { INTERNAL_ERROR, createMcpHandler } from '@modelcontextprotocol/server'
 import { hijack } from '../sessions/hijack.js'
 import { holdOf } from '../http/input-bounds.js'
-import type { ApiKey } from '../keys.js'
+import type { Principal } from '../keys.js'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { roundOf } from '../protocol.js'
 import type { ServerFactory } from '../sessions/registry.js'
@@ -47,7 +47,7 @@ function describe(body: unknown) {
 
 /** Who a `subscriptions/listen` stream is opened for: the request's principal and log, found by its web Request. */
 interface Caller {
-  principal: ApiKey
+  principal: Principal
   log: FastifyBaseLogger
 }
 

@@ -1,0 +1,49 @@
+// A real authorization server process for the OAuth tests: oauth2-mock-server on a random loopback port,
+// which prints its issuer URL as its first line and runs until it is stopped. Two things it is made to do that
+// a real one does: an access token names the resource it was asked for (RFC 8707 `resource` -> `aud`) and the
+// client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
+// With AS_LIKE_COGNITO=1 its discovery document lacks `code_challenge_methods_supported`, as Amazon Cognito's does.
+import { OAuth2Server } from 'oauth2-mock-server'
+
+const likeCognito = process.env.AS_LIKE_COGNITO === '1'
+const server = new OAuth2Server(undefined, undefined, likeCognito ? { endpoints: { wellKnownDocument: '/.well-known/mock-discovery' } } : undefined)
+if (likeCognito) {
+  server.service.requestHandler.get('/.well-known/openid-configuration', (req, res) =>
+    server.service.openidConfigurationHandler(req, {
+      json: (document) => {
+        delete document.code_challenge_methods_supported
+        return res.json(document)
+      },
+    }),
+  )
+}
+await server.issuer.keys.generate('RS256')
+
+// What the user approved, by authorization code, as a real server remembers it for the token request.
+const approved = new Map()
+server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
+  const code = new URL(redirect.url).searchParams.get('code')
+  if (code) approved.set(code, { scope: req.query.scope, resource: req.query.resource })
+})
+
+server.service.on('beforeTokenSigning', (token, req) => {
+  const body = { ...approved.get(req.body?.code), ...req.body }
+  const payload = token.payload
+  payload.sub = body.test_sub ?? payload.sub ?? 'ada'
+  if (body.client_id) payload.client_id = body.client_id
+  if (body.resource) payload.aud = body.resource
+  if (body.scope !== undefined) payload.scope = body.scope
+  if (body.test_expires_in) payload.exp = Math.floor(Date.now() / 1000) + Number(body.test_expires_in)
+  if (body.test_not_before_in) payload.nbf = Math.floor(Date.now() / 1000) + Number(body.test_not_before_in)
+  for (const claim of String(body.test_omit ?? '').split(',').filter(Boolean)) delete payload[claim]
+})
+
+// A key rotation, as an authorization server does it: a new signing key, published beside the old one.
+server.service.requestHandler.post('/test/rotate', async (_req, res) => {
+  await server.issuer.keys.generate('RS256')
+  res.json({ rotated: true })
+})
+
+await server.start(0, '127.0.0.1')
+process.stdout.write(`${server.issuer.url}\n`)
+process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)))

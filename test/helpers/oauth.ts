@@ -1,0 +1,52 @@
+import { join } from 'node:path'
+import { loadConfig } from '../../app/config.js'
+import { buildServer } from '../../app/server.js'
+import { eventually, freePort, spawnChild, type Child } from './processes.js'
+import { KEYS, LogCapture, type TestServer } from './server.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+export interface AuthorizationServer {
+  child: Child
+  issuer: string
+  /** An access token from the server's token endpoint (client credentials), shaped by `params` (see authorization-server.mjs). */
+  token(params?: Record<string, string>): Promise<string>
+}
+
+/** A real authorization server process (oauth2-mock-server, test/helpers/authorization-server.mjs) on a random loopback port. */
+export async function startAuthorizationServer(t: Teardown, { likeCognito = false } = {}): Promise<AuthorizationServer> {
+  const child = spawnChild(t, process.execPath, [join(import.meta.dirname, 'authorization-server.mjs')], likeCognito ? { AS_LIKE_COGNITO: '1' } : {})
+  if (!(await eventually(() => /^http:\/\/\S+\n/.test(child.output), 15_000))) throw new Error(`the authorization server did not start: ${child.output}`)
+  const issuer = child.output.split('\n')[0]
+  return {
+    child,
+    issuer,
+    async token(params = {}) {
+      const response = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'test-client', ...params }),
+        signal: AbortSignal.timeout(10_000),
+      })
+      if (!response.ok) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`)
+      return ((await response.json()) as { access_token: string }).access_token
+    },
+  }
+}
+
+/**
+ * A real server with OAuth on, in this process, on a port known before it starts: MCP_PUBLIC_URL must be the URL
+ * clients use, since the resource identifiers (and so token audiences) are built from it.
+ */
+export async function startOAuthServer(t: Teardown, issuer: string, env: Record<string, string> = {}): Promise<TestServer & { resource: string }> {
+  const port = await freePort()
+  const publicUrl = `http://127.0.0.1:${port}`
+  const config = loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, LOG_LEVEL: 'info', MCP_PEER_PORT: '0', MCP_PUBLIC_URL: publicUrl, MCP_OAUTH_ISSUER: issuer, MCP_OAUTH_JWKS_COOLDOWN_MS: '1000', ...env })
+  const logs = new LogCapture()
+  const app = await buildServer(config, { logStream: logs })
+  await app.listen({ port, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  return { app, url: `${publicUrl}${config.basePath}`, logs, resource: `${publicUrl}${config.basePath}/mcp` }
+}

@@ -3,6 +3,7 @@
 // `pulumi up` with one line per problem instead of failing half-way through a deployment.
 import * as pulumi from '@pulumi/pulumi'
 import { z } from 'zod'
+import { DEFAULT_CALLBACK_URLS, OAUTH_VARIABLES, isCognitoCallbackUrl, oauthModeOf } from './oauth'
 
 // The only retention periods CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const
@@ -33,6 +34,23 @@ const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environmen
 const secretReference = z
   .string()
   .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}(:[^:]*:[^:]*:[^:]*)?$/, 'a Secrets Manager secret ARN (complete, optionally with :json-key:version-stage:version-id)')
+/**
+ * An authorization server's issuer: "a URL that uses the https scheme and has no query or fragment components"
+ * (RFC 8414 §2, `issuer`).
+ */
+const issuerUrl = z.url({ protocol: /^https$/ }).refine((value) => !/[?#]/.test(value), 'an https URL without query or fragment')
+/** An OAuth scope token (RFC 6749 §3.3: printable ASCII but space, `"` and `\`). */
+const scope = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope: printable ASCII without spaces, quotes or backslashes')
+/** A scope name of a Cognito resource server (Cognito API Reference, ResourceServerScopeType: ScopeName, no `/`). */
+const cognitoScopeName = z.string().max(256).regex(/^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+$/, 'a scope name: printable ASCII without spaces, quotes, backslashes or slashes')
+/**
+ * A Cognito domain prefix: lower-case letters, digits and inner hyphens, at most 63 characters, and none of the
+ * reserved words `aws`, `amazon`, `cognito` (Cognito Developer Guide, "Using the Amazon Cognito prefix domain").
+ */
+const cognitoDomainPrefix = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens, at most 63 characters')
+  .refine((value) => !/aws|amazon|cognito/.test(value), 'may not contain aws, amazon or cognito')
 
 /**
  * Variables the stack itself sets in the container (./container.ts types its environment and secrets with this
@@ -41,7 +59,7 @@ const secretReference = z
 export const STACK_SET_VARIABLES = [
   'NODE_ENV', 'NODE_OPTIONS', 'PORT', 'MCP_PEER_PORT', 'MCP_BASE_PATH', 'LOG_LEVEL', 'MCP_PUBLIC_URL', 'MCP_TRUST_PROXY',
   'MCP_ALLOWED_ORIGINS', 'MCP_HEARTBEAT_MS', 'MCP_DRAIN_MS', 'MCP_KEEP_ALIVE_TIMEOUT_MS', 'MCP_MAX_SESSIONS', 'MCP_MAX_SESSIONS_PER_KEY',
-  'MCP_EMF_NAMESPACE', 'MCP_EMF_SERVICE_NAME', 'MCP_API_KEYS', 'MCP_SESSION_SECRET', 'REDIS_URL',
+  'MCP_EMF_NAMESPACE', 'MCP_EMF_SERVICE_NAME', 'MCP_API_KEYS', 'MCP_SESSION_SECRET', 'REDIS_URL', ...OAUTH_VARIABLES,
 ] as const
 export type StackSetVariable = (typeof STACK_SET_VARIABLES)[number]
 
@@ -115,6 +133,19 @@ export const configSchema = z
     cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),
     cacheNodeType: z.string().default('cache.t4g.micro'),
     cacheNodes: z.int().min(1).max(6).default(1),
+    // signing in with OAuth: none (default), an external issuer, or Cognito (docs/stack-configuration.md)
+    oauthIssuer: issuerUrl.optional(),
+    oauthAudience: z.array(z.string().regex(/^\S+$/, 'an audience without spaces')).default([]),
+    oauthRequiredScopes: z.array(scope).default([]),
+    cognitoEnabled: z.boolean().default(false),
+    cognitoDomainPrefix: cognitoDomainPrefix.optional(),
+    cognitoScopes: z.array(cognitoScopeName).min(1).max(100).default(['access']),
+    cognitoCallbackUrls: z
+      .array(z.string().max(1024).refine(isCognitoCallbackUrl, 'https, http to localhost / 127.0.0.1 / [::1], or an app scheme (myapp://…); no fragment'))
+      .min(1)
+      .max(100)
+      .default(DEFAULT_CALLBACK_URLS),
+    cognitoTokenCheck: z.enum(['audience', 'clientId']).default('audience'),
   })
   .superRefine((c, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
@@ -151,9 +182,28 @@ export const configSchema = z
     if (c.sessionsTargetPerTask >= c.maxSessionsPerTask) fail('sessionsTargetPerTask', 'must be below maxSessionsPerTask')
     if (c.peerPort === c.containerPort) fail('peerPort', 'must differ from containerPort')
     if (c.natGateways === 'none' && !c.vpcEndpoints) fail('vpcEndpoints', 'tasks without NAT need VPC endpoints to pull images')
+    oauthProblems(c).forEach(([key, message]) => fail(key, message))
   })
 
 export type InfraConfig = z.infer<typeof configSchema>
+
+type OAuthKeys = 'oauthIssuer' | 'oauthAudience' | 'oauthRequiredScopes' | 'cognitoEnabled' | 'cognitoDomainPrefix' | 'cognitoScopes' | 'devOnlyPlainHttp'
+
+/** What makes the OAuth keys contradict each other or the stack (each [key, problem]). */
+function oauthProblems(c: Pick<InfraConfig, OAuthKeys>): [string, string][] {
+  const problems: [string, string][] = []
+  const mode = oauthModeOf(c)
+  if (c.oauthIssuer && c.cognitoEnabled) problems.push(['cognitoEnabled', 'an external issuer (oauthIssuer) and Cognito exclude each other: choose one'])
+  if (c.oauthAudience.length > 0 && mode !== 'issuer') problems.push(['oauthAudience', 'applies to an external issuer (oauthIssuer) only; with Cognito see cognitoTokenCheck'])
+  if (c.oauthRequiredScopes.length > 0 && mode === 'none') problems.push(['oauthRequiredScopes', 'needs OAuth on (oauthIssuer or cognitoEnabled)'])
+  if (c.cognitoDomainPrefix && !c.cognitoEnabled) problems.push(['cognitoDomainPrefix', 'needs cognitoEnabled'])
+  const undefinedScopes = c.oauthRequiredScopes.filter((name) => !c.cognitoScopes.includes(name))
+  if (c.cognitoEnabled && undefinedScopes.length > 0) problems.push(['oauthRequiredScopes', `${undefinedScopes.join(', ')}: not in cognitoScopes`])
+  // Bearer tokens must not cross the internet in clear (OAuth 2.1 §1.5: TLS required), and Cognito binds a token only
+  // to an https resource (or http://localhost).
+  if (mode !== 'none' && c.devOnlyPlainHttp) problems.push(['devOnlyPlainHttp', 'OAuth needs HTTPS: access tokens would cross the internet in clear'])
+  return problems
+}
 
 export function exposureOf(config: Pick<InfraConfig, 'domainName' | 'devOnlyPlainHttp'>): Exposure {
   if (config.domainName) return 'domain'

@@ -24,3 +24,18 @@ export const PRINT_FIRST_PLAIN_KEY =
 export function readKeyCommand(secretArn: pulumi.Input<string>): pulumi.Output<string> {
   return pulumi.interpolate`aws secretsmanager get-secret-value --secret-id ${secretArn} --query SecretString --output text | ${PRINT_FIRST_PLAIN_KEY}`
 }
+
+/**
+ * What a person types into each client to sign in with OAuth (stack output `oauthClientSetup`). With Cognito the
+ * clients register themselves through the app's registration endpoint and get `clientId`; a client that asks for a
+ * client ID anyway takes it, without a secret. An external issuer's clients are registered there.
+ */
+export function oauthSignInSteps(url: string, clientId?: string): Record<'claude' | 'vscode' | 'inspector', string> {
+  const server = `${url}/mcp`
+  const client = clientId ? `OAuth Client ID ${clientId}, no client secret` : 'the client ID your identity provider registered for it'
+  return {
+    claude: `Claude.ai or Claude Desktop: Settings > Connectors > Add custom connector, URL ${server}, then Connect and sign in; if it asks for one: ${client}`,
+    vscode: `VS Code: MCP: Add Server > HTTP, URL ${server}, then sign in when VS Code asks; if it asks for one: ${client}`,
+    inspector: `${INSPECTOR} --transport http --server-url ${server}, then Connect and sign in; if it asks for one: ${client}`,
+  }
+}

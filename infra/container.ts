@@ -4,6 +4,7 @@
 import type * as aws from '@pulumi/aws'
 import type { InfraConfig, StackSetVariable } from './config'
 import { HEALTH_CHECK } from './load-balancer'
+import type { OAuthEnvironment } from './oauth'
 
 export const CONTAINER_NAME = 'mcp'
 export const SCRATCH_VOLUME = 'tmp'
@@ -39,6 +40,8 @@ export interface ContainerInputs {
   redisUrlSecretArn?: string
   /** Address ranges whose X-Forwarded-For entries the app believes (MCP_TRUST_PROXY). */
   trustedProxies: string[]
+  /** The MCP_OAUTH_* settings (./oauth.ts, oauthEnvironment): all unset without OAuth. */
+  oauth: OAuthEnvironment
 }
 
 type StackSecret = Extract<StackSetVariable, 'MCP_API_KEYS' | 'MCP_SESSION_SECRET' | 'REDIS_URL'>
@@ -63,6 +66,7 @@ export function appEnvironment(inputs: ContainerInputs): Env {
     MCP_MAX_SESSIONS_PER_KEY: config.maxSessionsPerKey,
     MCP_EMF_NAMESPACE: config.emfNamespace,
     MCP_EMF_SERVICE_NAME: inputs.metricsServiceName,
+    ...inputs.oauth,
   }
 }
 

@@ -5,13 +5,15 @@ import { AccessLogs } from './access-logs'
 import { Alarms } from './alarms'
 import { Autoscaling } from './autoscaling'
 import { Cache } from './cache'
+import { Cognito } from './cognito'
 import { exposureOf, loadConfig } from './config'
-import { inspectorCli, inspectorUi, readKeyCommand } from './connect'
+import { inspectorCli, inspectorUi, oauthSignInSteps, readKeyCommand } from './connect'
 import { Dashboard } from './dashboard'
 import { Edge } from './edge'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
+import { oauthEnvironment, oauthModeOf } from './oauth'
 import { AppSecrets } from './secrets'
 import { SecurityGroups } from './security-groups'
 import { AppService } from './service'
@@ -44,6 +46,11 @@ const edge = exposureOf(config) === 'cloudfront'
   : undefined
 /** What clients use: CloudFront's HTTPS URL by default, the domain's with one, the ALB's plain one in dev only. */
 const publicUrl = edge?.url ?? loadBalancer.url
+const oauthMode = oauthModeOf(config)
+const cognito = oauthMode === 'cognito' ? new Cognito('mcp-cognito', { config, label }) : undefined
+const oauth = cognito
+  ? pulumi.all([cognito.issuer, cognito.client.id]).apply(([issuer, clientId]) => oauthEnvironment(config, { issuer, clientId }))
+  : oauthEnvironment(config)
 const app = new AppService('mcp', {
   config,
   label,
@@ -57,9 +64,11 @@ const app = new AppService('mcp', {
   sessionSecretArn: secrets.sessionSecret.arn,
   redisUrlSecretArn: cache?.urlSecret.arn,
   trustedProxies: securityGroups.trustedProxies,
+  oauth,
   // With a cache, the tasks wait for all of it (its security-group rules, the replication group, the URL secret's
-  // value): a task started before the task → cache rule exists cannot reach Redis and is not ready.
-  startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints, ...(cache ? [cache] : [])],
+  // value): a task started before the task → cache rule exists cannot reach Redis and is not ready. With Cognito,
+  // for its domain: the app reads the issuer's metadata, whose endpoints are the domain's, before it serves.
+  startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints, ...(cache ? [cache] : []), ...(cognito ? [cognito] : [])],
 })
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
@@ -100,3 +109,10 @@ export const dashboardUrl = dashboard?.url
 export const redisUrl = cache?.endpoint
 export const accessLogsBucket = accessLogs?.bucket.bucket
 export const cloudFrontDistributionId = edge?.distribution.id
+/** With OAuth: the authorization server that signs people in, and what to type into each client (./connect.ts). */
+export const oauthIssuer = oauthMode === 'none' ? undefined : cognito?.issuer ?? config.oauthIssuer
+export const oauthClientId = cognito?.client.id
+export const oauthClientSetup = oauthMode === 'none' ? undefined : pulumi.all([url, oauthClientId]).apply(([server, clientId]) => oauthSignInSteps(server, clientId))
+/** Cognito: the user pool people are added to, and its sign-in domain. */
+export const cognitoUserPoolId = cognito?.userPool.id
+export const cognitoDomainUrl = cognito?.domainUrl

@@ -4,6 +4,7 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
 import { CONTAINER_NAME, SCRATCH_VOLUME, containerDefinition, secretArnOf } from './container'
+import type { OAuthEnvironment } from './oauth'
 import { TaskRoles } from './roles'
 
 export interface AppServiceArgs {
@@ -22,6 +23,8 @@ export interface AppServiceArgs {
   redisUrlSecretArn?: pulumi.Input<string>
   /** MCP_TRUST_PROXY: the proxies in front of the tasks (SecurityGroups.trustedProxies). */
   trustedProxies: pulumi.Input<string[]>
+  /** The app's OAuth settings (./oauth.ts, oauthEnvironment). */
+  oauth: pulumi.Input<OAuthEnvironment>
   /**
    * What must exist before tasks start: listeners (a service needs its target group attached), secret values,
    * security-group rules and VPC endpoints (without them a task cannot pull, log or pass a health check).
@@ -78,10 +81,11 @@ export class AppService extends pulumi.ComponentResource {
   private defineTask(name: string, args: AppServiceArgs): aws.ecs.TaskDefinition {
     const { config } = args
     const region = aws.getRegionOutput({}, { parent: this }).region
+    // pulumi.all types a tuple of at most eight: the last two travel as one.
     const definition = pulumi
-      .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrlSecretArn, args.trustedProxies])
-      .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrlSecretArn, trustedProxies]) =>
-        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrlSecretArn, trustedProxies })]),
+      .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrlSecretArn, pulumi.all([args.trustedProxies, args.oauth])])
+      .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrlSecretArn, [trustedProxies, oauth]]) =>
+        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrlSecretArn, trustedProxies, oauth })]),
       )
     return new aws.ecs.TaskDefinition(name, {
       family: args.label,

@@ -78,6 +78,46 @@ for (const [what, values, key] of broken) {
   })
 }
 
+/** OAuth keys that exist but hold a bad value or contradict each other: refused with the reason, at the key. */
+const brokenOAuth: [string, Record<string, string>, string, string][] = [
+  ['an issuer on plain http', { oauthIssuer: 'http://login.example.com' }, 'oauthIssuer', 'Invalid URL'],
+  ['an issuer with a query', { oauthIssuer: 'https://login.example.com/?tenant=a' }, 'oauthIssuer', 'an https URL without query or fragment'],
+  ['an issuer with a fragment', { oauthIssuer: 'https://login.example.com/#a' }, 'oauthIssuer', 'an https URL without query or fragment'],
+  ['an issuer that is no URL', { oauthIssuer: 'login.example.com' }, 'oauthIssuer', 'Invalid URL'],
+  ['an external issuer and Cognito at once', { oauthIssuer: 'https://login.example.com', cognitoEnabled: 'true' }, 'cognitoEnabled', 'an external issuer (oauthIssuer) and Cognito exclude each other'],
+  ['an audience without an external issuer', { oauthAudience: '["api://mcp"]' }, 'oauthAudience', 'applies to an external issuer (oauthIssuer) only'],
+  ['an audience with Cognito', { cognitoEnabled: 'true', oauthAudience: '["api://mcp"]' }, 'oauthAudience', 'applies to an external issuer (oauthIssuer) only'],
+  ['an audience with a space', { oauthIssuer: 'https://login.example.com', oauthAudience: '["api mcp"]' }, 'oauthAudience', 'an audience without spaces'],
+  ['required scopes without OAuth', { oauthRequiredScopes: '["mcp.read"]' }, 'oauthRequiredScopes', 'needs OAuth on'],
+  ['a required scope with a space', { oauthIssuer: 'https://login.example.com', oauthRequiredScopes: '["mcp read"]' }, 'oauthRequiredScopes', 'a scope: printable ASCII without spaces'],
+  ['a required scope Cognito does not define', { cognitoEnabled: 'true', oauthRequiredScopes: '["admin"]' }, 'oauthRequiredScopes', 'admin: not in cognitoScopes'],
+  ['OAuth on plain HTTP', { oauthIssuer: 'https://login.example.com', devOnlyPlainHttp: 'true' }, 'devOnlyPlainHttp', 'OAuth needs HTTPS'],
+  ['Cognito on plain HTTP', { cognitoEnabled: 'true', devOnlyPlainHttp: 'true' }, 'devOnlyPlainHttp', 'OAuth needs HTTPS'],
+  ['a Cognito domain prefix without Cognito', { cognitoDomainPrefix: 'team-mcp' }, 'cognitoDomainPrefix', 'needs cognitoEnabled'],
+  ['a Cognito domain prefix with a reserved word', { cognitoEnabled: 'true', cognitoDomainPrefix: 'team-aws-mcp' }, 'cognitoDomainPrefix', 'may not contain aws, amazon or cognito'],
+  ['a Cognito domain prefix in capitals', { cognitoEnabled: 'true', cognitoDomainPrefix: 'Team-MCP' }, 'cognitoDomainPrefix', 'lower-case letters, digits and inner hyphens'],
+  ['a Cognito scope with a slash', { cognitoEnabled: 'true', cognitoScopes: '["tools/read"]' }, 'cognitoScopes', 'a scope name: printable ASCII without spaces, quotes, backslashes or slashes'],
+  ['no Cognito scope', { cognitoEnabled: 'true', cognitoScopes: '[]' }, 'cognitoScopes', 'expected array to have >=1 items'],
+  ['a plain-http callback to another host', { cognitoEnabled: 'true', cognitoCallbackUrls: '["http://example.com/callback"]' }, 'cognitoCallbackUrls', 'https, http to localhost'],
+  ['a callback with a fragment', { cognitoEnabled: 'true', cognitoCallbackUrls: '["https://example.com/callback#x"]' }, 'cognitoCallbackUrls', 'https, http to localhost'],
+  ['a script callback', { cognitoEnabled: 'true', cognitoCallbackUrls: '["javascript:alert(1)"]' }, 'cognitoCallbackUrls', 'https, http to localhost'],
+  ['no callback at all', { cognitoEnabled: 'true', cognitoCallbackUrls: '[]' }, 'cognitoCallbackUrls', 'expected array to have >=1 items'],
+  ['a token check that is none of the two', { cognitoEnabled: 'true', cognitoTokenCheck: 'none' }, 'cognitoTokenCheck', 'expected one of "audience"|"clientId"'],
+  ['a tool setting named like an OAuth setting the stack sets', { toolSettings: '{"MCP_OAUTH_ISSUER":"https://evil.example"}' }, 'toolSettings', 'MCP_OAUTH_ISSUER: set by the stack itself'],
+]
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+for (const [what, values, key, reason] of brokenOAuth) {
+  t.test(`rejects ${what}, naming ${key}: ${reason}`, async (t) => {
+    t.throws(() => parseConfig(values), { message: new RegExp(`invalid stack configuration[\\s\\S]*✖ [^\\n]*${escape(reason)}[^\\n]*\\n\\s*→ at ${escape(key)}`) })
+  })
+}
+
+t.test('OAuth settings that are valid: an issuer with a path and trailing slash, Cognito callbacks of every kind Cognito takes', async (t) => {
+  t.match(parseConfig({ oauthIssuer: 'https://tenant.auth0.com/', oauthAudience: '["https://mcp.example.com/mcp"]', oauthRequiredScopes: '["mcp:read"]' }), { oauthIssuer: 'https://tenant.auth0.com/', oauthAudience: ['https://mcp.example.com/mcp'] })
+  const callbacks = ['https://app.example.com/cb', 'http://localhost:3334/oauth/callback', 'http://127.0.0.1:8080/', 'http://[::1]:9000/cb', 'cursor://anysphere.cursor-mcp/oauth/callback']
+  t.same(parseConfig({ cognitoEnabled: 'true', cognitoCallbackUrls: JSON.stringify(callbacks), cognitoDomainPrefix: 'team-mcp-1', oauthRequiredScopes: '["access"]' }).cognitoCallbackUrls, callbacks)
+})
+
 t.test('values arrive as Pulumi passes them: numbers, booleans and lists JSON-encoded, strings as they are', async (t) => {
   const config = parseConfig({ cacheEnabled: 'true', cpu: '1024', memory: '2048', allowedCidrs: '["10.1.0.0/16"]', basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })
   t.match(config, { cacheEnabled: true, cpu: 1024, memory: 2048, allowedCidrs: ['10.1.0.0/16'], basePath: '/team-a', domainName: 'mcp.example.com', hostedZoneId: 'Z0123456789ABC' })

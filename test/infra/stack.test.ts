@@ -185,6 +185,12 @@ t.test('the app gets the settings the design names, wired to the deployment', as
   t.equal(run.ofType('aws:elasticache/replicationGroup:ReplicationGroup').length, 0)
 })
 
+t.test('without OAuth nothing of it is declared: no Cognito, no MCP_OAUTH_* setting, no OAuth output', async (t) => {
+  t.equal(run.resources.filter((resource) => resource.type.startsWith('aws:cognito/')).length, 0)
+  t.same(Object.keys(env).filter((name) => name.startsWith('MCP_OAUTH_')), [])
+  for (const name of ['oauthIssuer', 'oauthClientId', 'oauthClientSetup', 'cognitoUserPoolId', 'cognitoDomainUrl']) t.equal(run.outputs[name], undefined, name)
+})
+
 t.test('the image is built from the root Dockerfile into the stack\'s own ECR repository', async (t) => {
   const image = run.one('docker-build:index:Image').inputs
   const repositoryUrl = `123456789012.dkr.ecr.us-east-1.amazonaws.com/${run.one('aws:ecr/repository:Repository').name}`

@@ -1,9 +1,8 @@
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import { pushPaddedCalls, pushSlowUploads, type InputPush } from './load/heavy-input.js'
-import { peakRss, type Pusher } from './load/never-reading.js'
+import { rssGrowth, type Pusher } from './load/never-reading.js'
 import { TASK_HEAP } from './never-reading.js'
-import { rssKiB } from './proc.js'
 import { BENCH_SECRET, startServer } from './servers.js'
 
 const MiB = 1024 * 1024
@@ -31,9 +30,9 @@ export interface HeavyInputResult {
 }
 
 /**
- * Our server alone, on the task's heap and with the shipped input bounds (only the request rate raised, as for
- * every benchmark server): one key pushes what it sends, each push on a fresh server; the figure is the
- * server's RSS growth, peak against before.
+ * Our server alone, on the task's heap and with the shipped input bounds (the benchmark raises only the limits
+ * on request rate, sessions and requests in flight, RAISED_LIMITS): one key pushes what it sends, each push on
+ * a fresh server; the figure is the server's RSS growth, peak against before.
  */
 export async function measureHeavyInput(repetition: number, logDir: string): Promise<HeavyInputResult[]> {
   const results: HeavyInputResult[] = []
@@ -43,14 +42,10 @@ export async function measureHeavyInput(repetition: number, logDir: string): Pro
     const result: HeavyInputResult = { repetition, push: name, pid: server.pid, held: 0, refused: '', rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
     try {
       const pusher: Pusher = { url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }
-      const before = rssKiB(server.pid)
       let push: InputPush = { held: 0, statuses: {} }
-      const peak = await peakRss(server.pid, async () => {
-        push = await run(pusher)
-      })
+      Object.assign(result, await rssGrowth(server.pid, async () => void (push = await run(pusher))))
       result.held = push.held
       result.refused = Object.entries(push.statuses).map(([status, count]) => `${status} ×${count}`).join(', ')
-      Object.assign(result, { rssBeforeMiB: before / 1024, peakMiB: peak / 1024, growthMiB: (peak - before) / 1024 })
     } catch (error) {
       result.failures++
       result.reasons.push((error as Error).message)

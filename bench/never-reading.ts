@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
-import { BIG_FILE, openUnreadStreamableHttpSession, peakRss, pushLegacySse, pushStreamableHttp, type Pusher } from './load/never-reading.js'
+import { BIG_FILE, openUnreadStreamableHttpSession, pushLegacySse, pushStreamableHttp, rssGrowth, type Pusher } from './load/never-reading.js'
 import type { TransportName } from './load/session.js'
-import { rssKiB } from './proc.js'
 import type { Profile } from './profiles.js'
 import { BENCH_SECRET, startServer } from './servers.js'
 
@@ -55,9 +54,8 @@ export async function measureNeverReading(repetition: number, transport: Transpo
   try {
     const pusher: Pusher = { url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }
     const headers = transport === 'streamable-http' ? await openUnreadStreamableHttpSession(pusher) : {}
-    const before = rssKiB(server.pid)
     pusher.deadline = Date.now() + profile.callMs
-    const peak = await peakRss(server.pid, async () => {
+    const growth = await rssGrowth(server.pid, async () => {
       if (transport === 'sse') {
         const push = await pushLegacySse(pusher, IN_FLIGHT)
         result.answers = push.answersQueued
@@ -68,7 +66,7 @@ export async function measureNeverReading(repetition: number, transport: Transpo
         result.endedOrRefused = push.refused
       }
     })
-    Object.assign(result, { rssBeforeMiB: before / 1024, peakMiB: peak / 1024, growthMiB: (peak - before) / 1024 })
+    Object.assign(result, growth)
   } catch (error) {
     result.failures++
     result.reasons.push((error as Error).message)

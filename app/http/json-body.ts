@@ -60,7 +60,7 @@ export function shapedJsonParser(limits: JsonLimits, parse: JsonParser): JsonPar
     if (shape.depth > limits.maxJsonDepth) {
       return done(new HttpError(400, `Invalid Request: the JSON nests deeper than ${limits.maxJsonDepth} levels`, RpcCode.invalidRequest))
     }
-    if (shape.containers + shape.separators >= limits.maxJsonElements) {
+    if (shape.containers + shape.separators > limits.maxJsonElements) {
       return done(new HttpError(413, `Payload Too Large: the JSON holds more than ${limits.maxJsonElements} values`, RpcCode.invalidRequest))
     }
     try {

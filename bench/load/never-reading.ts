@@ -63,6 +63,13 @@ export async function peakRss(pid: number, work: () => Promise<void>): Promise<n
   return Math.max(peak, rssKiB(pid))
 }
 
+/** A server's RSS before `work` and at its peak while it ran, and the growth, in MiB (the benchmark's memory figures). */
+export async function rssGrowth(pid: number, work: () => Promise<void>): Promise<{ rssBeforeMiB: number; peakMiB: number; growthMiB: number }> {
+  const before = rssKiB(pid)
+  const peak = await peakRss(pid, work)
+  return { rssBeforeMiB: before / 1024, peakMiB: peak / 1024, growthMiB: (peak - before) / 1024 }
+}
+
 export interface Pusher {
   url: string
   port: number

@@ -120,6 +120,7 @@ t.test('MCP_MAX_IN_FLIGHT_PER_KEY counts a key\'s requests across its sessions a
   )
   t.equal(modern.status, 429, 'and an MCP 2026-07-28 request of the key too')
   await modern.text()
+  t.match(await server.app.metrics.registry.getSingleMetricAsString('mcp_rate_limited_total'), /reason="key_in_flight"\} [2-9]/, 'counted as key_in_flight')
   await stillServes(t, server, BOB)
   t.equal((await held).status, 200, 'the held call is answered')
   await sse.stream.waitFor(/"id":1\}/)
@@ -130,4 +131,20 @@ t.test('MCP_MAX_IN_FLIGHT_PER_KEY counts a key\'s requests across its sessions a
   }), 'once answered, the key is served again')
   sse.stream.close()
   t.ok(await eventually(() => server.app.inputLoad.bytes === 0), 'no input is held')
+})
+
+t.test('JSON deeper than MCP_MAX_JSON_DEPTH: 400 before it is parsed; a body past the task input budget: 503; a good client is served after', async (t) => {
+  const server = await startServer(t, { MCP_MAX_INPUT_BYTES: '65536' })
+  const { headers } = await initializeRaw(server)
+  const deep = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2},"_meta":{"x":${'['.repeat(70)}${']'.repeat(70)}}}}`
+  const tooDeep = await expectError(t, await postJson(`${server.url}/mcp`, deep, headers), 400, -32600)
+  t.equal(tooDeep.error.message, 'Invalid Request: the JSON nests deeper than 64 levels')
+  const large = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add', arguments: { a: 1, b: 2 }, _meta: { padding: 'x'.repeat(70_000) } } }
+  const refused = await postJson(`${server.url}/mcp`, large, headers)
+  t.equal(refused.headers.get('retry-after'), '1')
+  t.equal((await expectError(t, refused, 503)).error.message, 'Service Unavailable: this task holds its maximum of request bytes')
+  const metrics = await server.app.metrics.registry.getSingleMetricAsString('mcp_rate_limited_total')
+  t.match(metrics, /reason="task_input_bytes"\} 1/, 'counted as task_input_bytes')
+  t.equal(server.app.inputLoad.bytes, 0, 'nothing is held')
+  await stillServes(t, server)
 })

@@ -9,11 +9,11 @@ import type { OAuthResource } from './oauth-resource.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The key that authenticated this request; set on every route that is not public. */
+    /** Who the request acts for (an API key, or an access token's subject); set on every route that is not public. */
     principal: Principal
   }
   interface FastifyContextConfig {
-    /** Routes that need no API key (health, readiness, metrics with its own guard). */
+    /** Routes that need no credential (health, readiness, metrics with its own guard, OAuth metadata). */
     public?: boolean
   }
 }
@@ -62,8 +62,8 @@ export interface AuthOptions {
 }
 
 /**
- * API-key authentication and the two request limits that hang on it: a per-key request rate, and a rate of
- * failed attempts per source IP. Failures are counted only when they happen, so a busy IP's valid keys are
+ * Authentication (API keys, and OAuth access tokens through oauth-resource.ts when OAuth is on) and the two
+ * request limits that hang on it: a per-principal request rate, and a rate of failed attempts per source IP. Failures are counted only when they happen, so a busy IP's valid keys are
  * never locked out by someone else's (or a forgotten Inspector tab's) bad ones. Both count in Redis when
  * REDIS_URL is set, so a limit holds across all tasks together.
  */

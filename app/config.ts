@@ -254,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { catalog, need
   problems.push(...keyProblems)
   const production = env.NODE_ENV === 'production'
   if (parsed.success) problems.push(...oauthProblems(parsed.data, production))
+  if (parsed.success && catalog) problems.push(...unknownAllowances(parsed.data.MCP_OAUTH_GRANTS, catalog, 'grant').map((problem) => `MCP_OAUTH_GRANTS: ${problem}`))
   if (needsKeys && production && keyProblems.length === 0 && keys.length === 0 && !env.MCP_OAUTH_ISSUER) {
     problems.push('MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE')
   }

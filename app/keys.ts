@@ -117,17 +117,17 @@ export interface CatalogNames {
  * One problem per allow-list that names something the catalog does not have: such a key would otherwise
  * silently get less than meant. The names come from the caller, so keys (and sessions) never import the catalog.
  */
-export function unknownAllowances(keys: readonly ApiKey[], catalog: CatalogNames): string[] {
+export function unknownAllowances(keys: readonly Principal[], catalog: CatalogNames, holder = 'key'): string[] {
   const lists = [
-    { kind: 'tools', what: 'a tool', of: (key: ApiKey) => key.allowedTools, known: catalog.tools },
-    { kind: 'prompts', what: 'a prompt', of: (key: ApiKey) => key.allowedPrompts, known: catalog.prompts },
-    { kind: 'resources', what: 'a resource', of: (key: ApiKey) => key.allowedResources, known: catalog.resources },
+    { kind: 'tools', what: 'a tool', of: (key: Principal) => key.allowedTools, known: catalog.tools },
+    { kind: 'prompts', what: 'a prompt', of: (key: Principal) => key.allowedPrompts, known: catalog.prompts },
+    { kind: 'resources', what: 'a resource', of: (key: Principal) => key.allowedResources, known: catalog.resources },
   ]
   return keys.flatMap((key) =>
     lists.flatMap(({ kind, what, of, known }) => {
       const unknown = [...(of(key) ?? [])].filter((name) => !known.includes(name))
       if (unknown.length === 0) return []
-      return [`key "${key.name}": ${kind}= names ${unknown.map((name) => `"${name}"`).join(', ')}, not ${what} of this server (${kind}: ${known.join(', ')})`]
+      return [`${holder} "${key.name}": ${kind}= names ${unknown.map((name) => `"${name}"`).join(', ')}, not ${what} of this server (${kind}: ${known.join(', ')})`]
     }),
   )
 }

@@ -18,7 +18,8 @@ async function main() {
     process.exit(78)
   }
   let devSecret: string | undefined
-  if (config.keys.length === 0) {
+  // Outside production only: production without keys runs on OAuth alone (the configuration allows nothing else).
+  if (config.keys.length === 0 && !config.production) {
     const dev = generateDevelopmentKey(config.devKey)
     config = { ...config, keys: [dev.key] }
     devSecret = dev.secret

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../app/config.js'
 import { findKey } from '../app/keys.js'
+import { catalogNames } from '../app/mcp/catalog.js'
 
 const KEYS = 'alice:alice-secret-0123456789'
 
@@ -194,4 +195,30 @@ t.test('MCP_DEV_KEY: the secret of the development key outside production; refus
 t.test('MCP_PEER_PORT must differ from PORT unless relaying is off', async (t) => {
   t.same(problemsOf({ MCP_API_KEYS: KEYS, PORT: '4000', MCP_PEER_PORT: '4000' }), ['MCP_PEER_PORT: must differ from PORT (both 4000); 0 turns relaying off'])
   t.equal(loadConfig({ MCP_API_KEYS: KEYS, PORT: '0', MCP_PEER_PORT: '0' }).peerPort, 0)
+})
+
+t.test('OAuth settings: each problem one line naming its setting', async (t) => {
+  const issuer = 'https://login.example.com/tenant'
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ MCP_API_KEYS: KEYS, ...env }, { catalog: catalogNames })
+      return []
+    } catch (error) {
+      return (error as ConfigError).problems
+    }
+  }
+  t.same(problems({ MCP_OAUTH_ISSUER: issuer }), ['MCP_PUBLIC_URL: required with MCP_OAUTH_ISSUER (the URL clients use; the resource identifiers are built from it)'])
+  t.match(problems({ MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com/elsewhere' }), [/^MCP_PUBLIC_URL: with OAuth on, must be the origin clients use, or the origin and MCP_BASE_PATH/])
+  t.same(problems({ MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com/team', MCP_BASE_PATH: '/team' }), [], 'the origin and the base path, as the stack sets it')
+  t.same(problems({ MCP_OAUTH_ISSUER: 'http://login.example.com', MCP_PUBLIC_URL: 'https://mcp.example.com' }), ['MCP_OAUTH_ISSUER: must be https (or a loopback address)'])
+  t.same(problems({ NODE_ENV: 'production', MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'http://mcp.example.com' }), ['MCP_PUBLIC_URL: must be https in production with OAuth on'])
+  t.match(problems({ MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com', MCP_OAUTH_GRANTS: 'mcp:math:tools=add|ad' }), [/^MCP_OAUTH_GRANTS: grant "mcp:math": tools= names "ad", not a tool of this server/])
+  t.same(problems({ MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com', MCP_OAUTH_REGISTRATION_CLIENT_ID: 'c' }), [
+    'MCP_OAUTH_REGISTRATION_CLIENT_ID: needs MCP_OAUTH_AS_METADATA=bridge (clients find the registration endpoint in the metadata served here)',
+    'MCP_OAUTH_REDIRECT_URIS: required with MCP_OAUTH_REGISTRATION_CLIENT_ID (the redirect URIs the pre-registered client accepts)',
+  ])
+  t.same(problems({ NODE_ENV: 'production', MCP_API_KEYS: '', MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com' }), [], 'production needs no keys with OAuth on')
+  const config = loadConfig({ MCP_API_KEYS: KEYS, MCP_OAUTH_ISSUER: issuer, MCP_PUBLIC_URL: 'https://mcp.example.com' })
+  t.match(config.oauth, { issuer, resourceBase: 'https://mcp.example.com', audiences: ['https://mcp.example.com/mcp', 'https://mcp.example.com/sse'], clientIds: [], requiredScopes: [], grants: [], keysInBearer: true, jwksCooldownMs: 30_000, bridge: false, redirectUris: [] }, 'the defaults')
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS }).oauth, undefined, 'off without an issuer')
 })

@@ -32,7 +32,7 @@ export const invalidRequest = (message: string) => new HttpError(400, message, R
 
 /** The answer for a path that does not exist (or must look as if it did not, like a guarded /metrics). */
 export const notFound = (request: FastifyRequest) =>
-  new HttpError(404, `Not found: ${request.method} ${request.url.split('?')[0].slice(0, 200)} (this server has no OAuth endpoints)`)
+  new HttpError(404, `Not found: ${request.method} ${request.url.split('?')[0].slice(0, 200)}${request.server.oauth ? '' : ' (this server has no OAuth endpoints)'}`)
 
 export function errorBody(code: number, message: string) {
   return { jsonrpc: '2.0', id: null, error: { code, message } }

@@ -16,6 +16,8 @@ export function bridgedMetadata(settings: OAuthSettings, issuer: ServerMetadata)
   return {
     ...issuer,
     issuer: origin,
+    // The issuer's authorization responses would name it, not our origin (RFC 9207): not advertised here.
+    authorization_response_iss_parameter_supported: false,
     code_challenge_methods_supported: ['S256'],
     ...(settings.registrationClientId && { registration_endpoint: `${origin}/register`, token_endpoint_auth_methods_supported: ['none'] }),
   }

@@ -201,7 +201,10 @@ export function challenge(settings: OAuthSettings, resource: 'mcp' | 'sse', refu
 
 /** The Protected Resource Metadata document of one resource identifier (RFC 9728 §2). */
 export function protectedResourceMetadata(settings: OAuthSettings, resource: 'mcp' | 'sse') {
-  const scopes = [...new Set([...settings.requiredScopes, ...settings.grants.map((grant) => grant.name)])]
+  // Clients ask for what is listed here; a grant named after an IdP group is no scope, so with a groups claim
+  // only the required scopes are listed.
+  const grantScopes = settings.groupsClaim ? [] : settings.grants.map((grant) => grant.name)
+  const scopes = [...new Set([...settings.requiredScopes, ...grantScopes])]
   return {
     resource: `${settings.resourceBase}/${resource}`,
     // Bridged, clients ask our origin for the authorization server's metadata (oauth-bridge.ts).

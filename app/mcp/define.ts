@@ -99,5 +99,5 @@ export function registerTool(server: McpServer, tool: ToolDefinition) {
  */
 export function auditToolCall(session: SessionContext, tool: string, outcome: string, timing: { round?: number; durationMs: number }): void {
   session.services.metrics.toolCalls.inc({ tool, outcome })
-  session.services.audit.info({ event: 'tool_call', principal: session.principal.name, session: session.sessionId, tool, ...timing, outcome }, 'tool call')
+  session.services.audit.info({ event: 'tool_call', principal: session.principal.name, oauthClient: session.principal.clientId, session: session.sessionId, tool, ...timing, outcome }, 'tool call')
 }

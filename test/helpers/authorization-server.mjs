@@ -35,6 +35,8 @@ server.service.on('beforeTokenSigning', (token, req) => {
   if (body.scope !== undefined) payload.scope = body.scope
   if (body.test_expires_in) payload.exp = Math.floor(Date.now() / 1000) + Number(body.test_expires_in)
   if (body.test_not_before_in) payload.nbf = Math.floor(Date.now() / 1000) + Number(body.test_not_before_in)
+  if (body.test_groups) payload.groups = body.test_groups.split(',')
+  if (body.test_scp) payload.scp = body.test_scp.split(' ')
   for (const claim of String(body.test_omit ?? '').split(',').filter(Boolean)) delete payload[claim]
 })
 

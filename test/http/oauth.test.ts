@@ -4,6 +4,7 @@ import { SignJWT, decodeProtectedHeader } from 'jose'
 import { type AuthorizationServer, startAuthorizationServer, startOAuthServer } from '../helpers/oauth.js'
 import { type Tap, INITIALIZE, PING, bearer, expectError, openSse, postJson, request } from '../helpers/http.js'
 import { ALICE, BOB, connect, resultJson, startServer } from '../helpers/server.js'
+import { startTask } from '../helpers/processes.js'
 
 type Server = Awaited<ReturnType<typeof startOAuthServer>>
 
@@ -92,6 +93,7 @@ t.test('every bad token is a 401 invalid_token, never a 500', async (t) => {
     ['for another resource', await as.token({ resource: 'https://other.example/mcp' }), /not issued for this resource/],
     ['without an audience', await as.token({ test_omit: 'aud' }), /names no audience/],
     ['without an expiry', await as.token({ resource, test_omit: 'exp' }), /missing required 'exp' claim/],
+    ['without a subject', await as.token({ resource, test_omit: 'sub' }), /missing required 'sub' claim/],
     ['from another issuer', await new SignJWT({ ...claims, iss: 'https://evil.example' }).setProtectedHeader({ alg: 'RS256', kid }).sign(stranger.privateKey), /./],
     ['signed by another key under the issuer\'s kid', await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(stranger.privateKey), /signature verification failed/],
     ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, /./],
@@ -137,7 +139,9 @@ t.test('the subject is the principal on every era: whoami, session ownership acr
   await expectError(t, other, 404, -32001)
   const key = await postJson(`${server.url}/mcp`, PING, { 'x-api-key': ALICE, ...session })
   await expectError(t, key, 404, -32001)
-  t.ok(server.logs.records().some((record) => record.event === 'tool_call' && record.principal === 'oauth:ada'), 'audit lines name the subject')
+  t.ok(server.logs.records().some((record) => record.event === 'tool_call' && record.principal === 'oauth:ada' && record.oauthClient === 'test-client'), 'audit lines name the subject and its OAuth client')
+  const identity = resultJson(await (await connect(t, server.url, await ada(), 'streamable-http')).callTool({ name: 'whoami', arguments: {} }))
+  t.match(identity, { principal: 'oauth:ada', oauthClient: 'test-client' }, 'whoami names the OAuth client too')
   t.notOk(server.logs.text.includes((await ada()).slice(0, 40)), 'no token in the logs')
 })
 
@@ -162,6 +166,10 @@ t.test('scopes and groups map to allow-lists (MCP_OAUTH_GRANTS); audience-less t
   t.same((await math.listPrompts()).prompts.map((prompt) => prompt.name), ['review_code'])
   const nothing = await connect(t, server.url, await as.token({ resource: server.resource, scope: 'other' }), 'streamable-http')
   t.same((await nothing.listTools()).tools, [], 'no matching grant: nothing')
+  const admin = await connect(t, server.url, await as.token({ resource: server.resource, scope: 'other', test_groups: 'staff,admins' }), 'streamable-http')
+  t.ok((await admin.listTools()).tools.length > 2, 'a grant on an IdP group (MCP_OAUTH_GROUPS_CLAIM) with no lists: everything')
+  const entra = await connect(t, server.url, await as.token({ resource: server.resource, test_omit: 'scope', test_scp: 'mcp:math' }), 'sse')
+  t.same((await entra.listTools()).tools.map((tool) => tool.name).sort(), ['add', 'whoami'], 'scopes in an `scp` array (Entra ID) are read too')
   const noAudience = await as.token({ test_omit: 'aud', client_id: 'cognito-client' })
   const listed = await connect(t, server.url, noAudience, 'sse')
   t.ok((await listed.listTools()).tools.length === 0, 'an audience-less token of a listed client is served (with its grants)')
@@ -185,6 +193,17 @@ t.test('the JWKS: a rotated key is fetched on its first token; the issuer unreac
 
 t.test('a wrong issuer stops the start with one line naming MCP_OAUTH_ISSUER', async (t) => {
   await t.rejects(startOAuthServer(t, 'http://127.0.0.1:9/nowhere'), { message: /^Invalid configuration: MCP_OAUTH_ISSUER: no authorization server metadata for http:\/\/127\.0\.0\.1:9\/nowhere \(/ })
+})
+
+t.test('production with OAuth and no keys: no development key is made or printed; clients are told where to sign in', async (t) => {
+  const task = await startTask(t, { MCP_API_KEYS: '', MCP_OAUTH_ISSUER: as.issuer, MCP_PUBLIC_URL: 'https://mcp.example.test' })
+  const unauthorized = await postJson(`${task.url}/mcp`, INITIALIZE)
+  t.equal(unauthorized.status, 401)
+  t.equal(challengeOf(unauthorized).resource_metadata, 'https://mcp.example.test/.well-known/oauth-protected-resource/mcp')
+  t.notMatch(task.child.output, /development key|dev_/, 'no development key')
+  const notFound = await request(`${task.url}/register`, { method: 'POST' })
+  t.equal(notFound.status, 404)
+  t.notMatch(await notFound.text(), /no OAuth endpoints/, 'a 404 no longer says there is no OAuth here')
 })
 
 t.test('an OAuth client opens a legacy SSE session too', async (t) => {

@@ -9,6 +9,6 @@ export default defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true },
   async run(_args, { principal, sessionId, server }) {
     const client = server.server.getClientVersion()
-    return toolJson({ principal: principal.name, sessionId, client: client ? { name: client.name, version: client.version } : null })
+    return toolJson({ principal: principal.name, oauthClient: principal.clientId, sessionId, client: client ? { name: client.name, version: client.version } : null })
   },
 })

@@ -11,12 +11,12 @@ ensureBuilt()
 const GiB = String(1024 * 1024 * 1024)
 
 /*
- * A small heap (64 MiB of old space: a limit of 112 MiB) and input budgets opened wide, so that only the heap
+ * A small heap (128 MiB of old space; an idle task uses about 30) and input budgets opened wide, so that only the heap
  * guard stands between the push and V8's heap limit: long MCP 2026-07-28 calls each holding about 0.7 MiB.
  */
 t.test('near its heap limit a task sheds new work (503 + Retry-After, /ready 503, /health 200) and recovers by itself', async (t) => {
   const task = await startTask(t, {
-    NODE_OPTIONS: '--max-old-space-size=64',
+    NODE_OPTIONS: '--max-old-space-size=128',
     MCP_HEAP_SHED_PERCENT: '50',
     MCP_MAX_INPUT_BYTES: GiB,
     MCP_MAX_INPUT_BYTES_PER_KEY: GiB,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -102,3 +103,25 @@ for (const [era, { path, mode, session }] of Object.entries(ERAS) as [Era, (type
     t.ok(await eventually(() => !isRunning(pid)), 'closing the client stopped mcp-remote')
   })
 }
+
+t.test('an issuer without registration and no bridge: mcp-remote gives up without client information, and signs in with --static-oauth-client-info', { timeout: 120_000 }, async (t) => {
+  const server = await startOAuthServer(t, as.issuer, { LOG_LEVEL: 'debug' })
+  const unregistered = await startBridge(t, `${server.url}/mcp`, undefined, 'streamable')
+  const outcome = await Promise.race([unregistered.client.connect(unregistered.transport).then(() => 'connected', () => 'failed'), sleep(SIGN_IN_BOUND_MS).then(() => 'still trying')])
+  t.equal(outcome, 'failed', 'with nowhere to register, it gives up by itself')
+  t.match(unregistered.log(), /does not support dynamic client registration/, 'its log says why')
+  const mcpRequests = server.logs.records().filter((record) => record.msg === 'request completed' && record.url === '/mcp')
+  t.ok(mcpRequests.length > 0, 'it reached the server')
+  t.same(mcpRequests.filter((record) => record.status !== 401), [], 'which answered it only 401')
+  t.equal(await counter({ url: server.url }, 'mcp_sessions_open'), 0, 'no session was opened')
+
+  const registered = await startBridge(t, `${server.url}/mcp`, undefined, 'streamable', { args: ['--static-oauth-client-info', JSON.stringify({ client_id: 'test-client' })] })
+  const connecting = registered.client.connect(registered.transport)
+  connecting.catch(() => {}) // awaited below, after the sign-in
+  t.teardown(() => registered.client.close())
+  const authorize = await authorizationUrl(registered)
+  t.equal(authorize.searchParams.get('client_id'), 'test-client', 'given the pre-registered client, it asks as that client')
+  t.equal((await approve(authorize)).status, 200, 'its callback took the code')
+  await connecting
+  t.equal(resultJson(await registered.client.callTool({ name: 'whoami', arguments: {} })).principal, `oauth:${SUBJECT}`, 'and whoami answers as the signed-in subject')
+})

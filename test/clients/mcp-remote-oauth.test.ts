@@ -6,6 +6,7 @@ import { type AuthorizationServer, startAuthorizationServer, startOAuthServer } 
 import { counter, eventually, freePort, isRunning } from '../helpers/processes.js'
 import { resultJson } from '../helpers/server.js'
 import { type Bridge, startBridge } from './mcp-remote.js'
+import { loggedRequests } from './request-log.js'
 
 // mcp-remote's own OAuth flow, headless, against a real authorization server process: it meets our 401, finds
 // the authorization server through our resource metadata, registers, prints the authorization URL (BROWSER is
@@ -66,7 +67,7 @@ for (const [era, { path, mode, session }] of Object.entries(ERAS) as [Era, (type
     t.equal(authorize.searchParams.get('redirect_uri'), redirectUri, 'back to its loopback callback')
     t.equal(authorize.searchParams.get('code_challenge_method'), 'S256', 'with PKCE')
     t.equal(authorize.searchParams.get('resource'), `${server.url}${path}`, 'for this resource (RFC 8707)')
-    t.ok(server.logs.records().some((record) => record.msg === 'request completed' && record.url === '/register' && record.status === 201), 'it registered through our endpoint')
+    t.ok(loggedRequests(server.logs).some((request) => request.url === '/register' && request.status === 201), 'it registered through our endpoint')
 
     const callback = await approve(authorize)
     t.equal(new URL(callback.url).origin + new URL(callback.url).pathname, redirectUri, 'the authorization server redirected to its callback')
@@ -110,9 +111,9 @@ t.test('an issuer without registration and no bridge: mcp-remote gives up withou
   const outcome = await Promise.race([unregistered.client.connect(unregistered.transport).then(() => 'connected', () => 'failed'), sleep(SIGN_IN_BOUND_MS).then(() => 'still trying')])
   t.equal(outcome, 'failed', 'with nowhere to register, it gives up by itself')
   t.match(unregistered.log(), /does not support dynamic client registration/, 'its log says why')
-  const mcpRequests = server.logs.records().filter((record) => record.msg === 'request completed' && record.url === '/mcp')
+  const mcpRequests = loggedRequests(server.logs).filter((request) => request.url === '/mcp')
   t.ok(mcpRequests.length > 0, 'it reached the server')
-  t.same(mcpRequests.filter((record) => record.status !== 401), [], 'which answered it only 401')
+  t.same(mcpRequests.filter((request) => request.status !== 401), [], 'which answered it only 401')
   t.equal(await counter({ url: server.url }, 'mcp_sessions_open'), 0, 'no session was opened')
 
   const registered = await startBridge(t, `${server.url}/mcp`, undefined, 'streamable', { args: ['--static-oauth-client-info', JSON.stringify({ client_id: 'test-client' })] })

@@ -13,16 +13,33 @@ export interface InspectorWeb {
   url: string
 }
 
+/** How the Inspector reaches the server: its transport and protocol era, and its UI port chosen beforehand. */
+export interface InspectorOptions {
+  transport?: 'sse' | 'http'
+  era?: 'legacy' | 'modern'
+  /** Its OAuth redirect URI is `http://127.0.0.1:<port>/oauth/callback`, which a server may need to know first. */
+  port?: number
+}
+
 /**
- * The Inspector web UI started as the README tells users to (`--transport sse --server-url … --header …`).
- * Its ports are free loopback ports, it opens no browser, and its state (catalog, secrets) goes to a
- * temporary HOME removed when the test ends.
+ * The Inspector web UI started as the README tells users to (`--transport sse --server-url … --header …`), or
+ * with no key (`undefined`): then it signs in with its own OAuth flow. Its ports are free loopback ports, it
+ * opens no browser, and its state (catalog, secrets) goes to a temporary HOME removed when the test ends.
  */
-export async function startInspectorWeb(t: Tap, serverSseUrl: string, key: string): Promise<InspectorWeb> {
-  const port = await freePort()
+export async function startInspectorWeb(t: Tap, serverUrl: string, key: string | undefined, { transport = 'sse', era = 'legacy', port: chosenPort }: InspectorOptions = {}): Promise<InspectorWeb> {
+  const port = chosenPort ?? (await freePort())
   const token = randomBytes(16).toString('hex')
   const home = mkdtempSync(join(tmpdir(), 'inspector-home-'))
-  const child = spawnChild(t, process.execPath, [devDependencyBin('mcp-inspector'), '--transport', 'sse', '--server-url', serverSseUrl, '--header', `Authorization: Bearer ${key}`], {
+  const child = spawnChild(t, process.execPath, [
+    devDependencyBin('mcp-inspector'),
+    '--transport',
+    transport,
+    '--server-url',
+    serverUrl,
+    '--protocol-era',
+    era,
+    ...(key === undefined ? [] : ['--header', `Authorization: Bearer ${key}`]),
+  ], {
     HOME: home,
     HOST: '127.0.0.1',
     CLIENT_PORT: String(port),
@@ -47,8 +64,10 @@ export async function startInspectorWeb(t: Tap, serverSseUrl: string, key: strin
 export class InspectorPage {
   constructor(readonly page: Page) {}
 
+  /** Opens the UI and waits for the server card to show, as a person waits before reaching for its switch. */
   async open(inspector: InspectorWeb) {
     await this.page.goto(inspector.url)
+    await this.page.getByText('Disconnected', { exact: true }).waitFor()
   }
 
   get connectSwitch() {

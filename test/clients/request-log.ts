@@ -1,5 +1,6 @@
 import type { Tap } from '../helpers/http.js'
 import type { Task } from '../helpers/processes.js'
+import type { LogCapture } from '../helpers/server.js'
 
 /** One "request completed" line of a server process's log. */
 export interface LoggedRequest {
@@ -21,6 +22,11 @@ export function requestsSince(task: Task, mark: number): LoggedRequest[] {
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line))
     .filter((line) => line.msg === 'request completed')
+}
+
+/** The requests an in-process server logged (its successes only with LOG_LEVEL=debug). */
+export function loggedRequests(logs: LogCapture): LoggedRequest[] {
+  return logs.records().filter((record) => record.msg === 'request completed') as unknown as LoggedRequest[]
 }
 
 const isOAuthProbe = (path: string) => path.includes('/.well-known/') || path === '/register'

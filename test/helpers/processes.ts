@@ -194,7 +194,7 @@ export function ownerOf(sessionId: string): string {
 }
 
 /** Reads one counter's total from a task's /metrics (reachable: loopback, no X-Forwarded-For). */
-export async function counter(task: Task, name: string, labels = ''): Promise<number> {
+export async function counter(task: Pick<Task, 'url'>, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${task.url}/metrics`)).text()
   return text
     .split('\n')

@@ -1,9 +1,7 @@
 import { join } from 'node:path'
-import type { Socket } from 'node:net'
 import { pushPaddedCalls, pushSlowUploads, type InputPush } from './load/heavy-input.js'
 import { rssGrowth, type Pusher } from './load/never-reading.js'
-import { TASK_HEAP } from './never-reading.js'
-import { BENCH_SECRET, startServer } from './servers.js'
+import { pushOnOurServer } from './never-reading.js'
 
 const MiB = 1024 * 1024
 
@@ -37,22 +35,13 @@ export interface HeavyInputResult {
 export async function measureHeavyInput(repetition: number, logDir: string): Promise<HeavyInputResult[]> {
   const results: HeavyInputResult[] = []
   for (const [index, { name, run }] of PUSHES.entries()) {
-    const sockets: Socket[] = []
-    const server = await startServer('us', { logFile: join(logDir, `${repetition}-heavy-input-${index}.log`), env: TASK_HEAP })
-    const result: HeavyInputResult = { repetition, push: name, pid: server.pid, held: 0, refused: '', rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
-    try {
-      const pusher: Pusher = { url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }
+    const result: HeavyInputResult = { repetition, push: name, pid: 0, held: 0, refused: '', rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
+    await pushOnOurServer(result, join(logDir, `${repetition}-heavy-input-${index}.log`), {}, async (pusher, pid) => {
       let push: InputPush = { held: 0, statuses: {} }
-      Object.assign(result, await rssGrowth(server.pid, async () => void (push = await run(pusher))))
+      Object.assign(result, await rssGrowth(pid, async () => void (push = await run(pusher))))
       result.held = push.held
       result.refused = Object.entries(push.statuses).map(([status, count]) => `${status} ×${count}`).join(', ')
-    } catch (error) {
-      result.failures++
-      result.reasons.push((error as Error).message)
-    } finally {
-      sockets.forEach((socket) => socket.destroy())
-      await server.stop()
-    }
+    })
     results.push(result)
   }
   return results

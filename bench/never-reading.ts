@@ -48,14 +48,11 @@ function sandbox(): string {
  */
 export async function measureNeverReading(repetition: number, transport: TransportName, profile: Profile, logDir: string): Promise<NeverReadingResult> {
   const files = sandbox()
-  const sockets: Socket[] = []
-  const server = await startServer('us', { logFile: join(logDir, `${repetition}-${transport}-never-reading.log`), env: { ...TASK_HEAP, MCP_FILES_ROOT: files } })
-  const result: NeverReadingResult = { repetition, transport, pid: server.pid, answers: 0, endedOrRefused: 0, rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
-  try {
-    const pusher: Pusher = { url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }
+  const result: NeverReadingResult = { repetition, transport, pid: 0, answers: 0, endedOrRefused: 0, rssBeforeMiB: 0, peakMiB: 0, growthMiB: 0, failures: 0, reasons: [] }
+  await pushOnOurServer(result, join(logDir, `${repetition}-${transport}-never-reading.log`), { MCP_FILES_ROOT: files }, async (pusher, pid) => {
     const headers = transport === 'streamable-http' ? await openUnreadStreamableHttpSession(pusher) : {}
     pusher.deadline = Date.now() + profile.callMs
-    const growth = await rssGrowth(server.pid, async () => {
+    const growth = await rssGrowth(pid, async () => {
       if (transport === 'sse') {
         const push = await pushLegacySse(pusher, IN_FLIGHT)
         result.answers = push.answersQueued
@@ -67,13 +64,32 @@ export async function measureNeverReading(repetition: number, transport: Transpo
       }
     })
     Object.assign(result, growth)
+  })
+  rmSync(files, { recursive: true, force: true })
+  return result
+}
+
+/**
+ * One push against a fresh server of ours on the task's heap: the push gets its pusher (the benchmark key, every
+ * socket kept) and the server's pid; a failure is recorded on `result`; the sockets are closed and the server
+ * stopped whatever happens.
+ */
+export async function pushOnOurServer(
+  result: { pid: number; failures: number; reasons: string[] },
+  logFile: string,
+  env: Record<string, string>,
+  push: (pusher: Pusher, pid: number) => Promise<void>,
+): Promise<void> {
+  const sockets: Socket[] = []
+  const server = await startServer('us', { logFile, env: { ...TASK_HEAP, ...env } })
+  result.pid = server.pid
+  try {
+    await push({ url: server.url, port: server.port, key: BENCH_SECRET, deadline: 0, keep: (socket) => sockets.push(socket) }, server.pid)
   } catch (error) {
     result.failures++
     result.reasons.push((error as Error).message)
   } finally {
     sockets.forEach((socket) => socket.destroy())
     await server.stop()
-    rmSync(files, { recursive: true, force: true })
   }
-  return result
 }

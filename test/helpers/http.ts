@@ -147,3 +147,21 @@ export async function initializeRaw(server: Pick<TestServer, 'url'>, key = ALICE
   if (initialized.status !== 202) throw new Error(`notifications/initialized answered ${initialized.status}`)
   return { sessionId, headers }
 }
+
+/** While `work` runs, `<url>/health` is asked every 100 ms: what the work returned, and every status /health answered. */
+export async function healthDuring<T>(url: string, work: () => Promise<T>): Promise<{ result: T; health: number[] }> {
+  const health: number[] = []
+  let done = false
+  const poller = (async () => {
+    while (!done) {
+      health.push((await request(`${url}/health`)).status)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  })()
+  try {
+    return { result: await work(), health }
+  } finally {
+    done = true
+    await poller
+  }
+}

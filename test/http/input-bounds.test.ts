@@ -5,7 +5,7 @@ import { peakRss, type Pusher } from '../../bench/load/never-reading.js'
 import { TASK_HEAP } from '../../bench/never-reading.js'
 import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
-import { type Tap, bearer, postJson, request } from '../helpers/http.js'
+import { type Tap, bearer, healthDuring, postJson } from '../helpers/http.js'
 import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, BOB, connect, resultJson } from '../helpers/server.js'
 
@@ -26,24 +26,6 @@ function pusher(t: Tap, task: Task): Pusher & { sockets: Socket[] } {
   const sockets: Socket[] = []
   t.teardown(() => sockets.forEach((socket) => socket.destroy()))
   return { url: task.url, port: task.port, key: ALICE, deadline: 0, keep: (socket) => sockets.push(socket), sockets }
-}
-
-/** While `work` runs, /health is asked every 100 ms; the statuses it answered. */
-async function healthDuring<T>(task: Task, work: () => Promise<T>): Promise<{ result: T; health: number[] }> {
-  const health: number[] = []
-  let done = false
-  const poller = (async () => {
-    while (!done) {
-      health.push((await request(`${task.url}/health`)).status)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  })()
-  try {
-    return { result: await work(), health }
-  } finally {
-    done = true
-    await poller
-  }
 }
 
 /** Another key is served (a fresh SDK session), and once the pushing client left nothing stays held. */
@@ -84,7 +66,7 @@ for (const era of ERAS) {
     let outcome = { held: 0, statuses: {} as Record<number, number> }
     let health: number[] = []
     const peak = await peakRss(task.child.pid, async () => {
-      ;({ result: outcome, health } = await healthDuring(task, () => pushPaddedCalls(push, era, 3, 10, OBJECTS)))
+      ;({ result: outcome, health } = await healthDuring(task.url, () => pushPaddedCalls(push, era, 3, 10, OBJECTS)))
     })
     const growth = (peak - rssBefore) / 1024
     t.comment(`${era}, 30 calls of ${OBJECTS} {}: ${JSON.stringify(outcome)}, RSS ${Math.round(rssBefore / 1024)} → ${Math.round(peak / 1024)} MiB (+${growth.toFixed(1)} MiB)`)
@@ -105,7 +87,7 @@ t.test('300 slow uploads of one key (1 MiB less 10 bytes each) stop at the key i
   let outcome = { held: 0, statuses: {} as Record<number, number> }
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
-    ;({ result: outcome, health } = await healthDuring(task, () => pushSlowUploads(push, 300, MiB)))
+    ;({ result: outcome, health } = await healthDuring(task.url, () => pushSlowUploads(push, 300, MiB)))
   })
   const growth = (peak - rssBefore) / 1024
   t.comment(`300 slow uploads of 1 MiB: ${JSON.stringify(outcome)}, RSS ${Math.round(rssBefore / 1024)} → ${Math.round(peak / 1024)} MiB (+${growth.toFixed(1)} MiB)`)

@@ -8,7 +8,7 @@ import { BIG_FILE, neverReading, openUnreadStreamableHttpSession, peakRss, pushL
 import { TASK_HEAP } from '../../bench/never-reading.js'
 import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
-import { type Tap, bearer, postJson, request } from '../helpers/http.js'
+import { type Tap, bearer, healthDuring, postJson, request } from '../helpers/http.js'
 import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, BOB, connect, resultJson } from '../helpers/server.js'
 
@@ -58,22 +58,6 @@ async function bystander(other: Client, deadline: number): Promise<number> {
   return calls
 }
 
-/** While `work` runs, /health is asked every 100 ms; the statuses it answered (a hang fails the bounded fetch). */
-async function healthDuring(task: Task, work: () => Promise<void>): Promise<number[]> {
-  const statuses: number[] = []
-  let done = false
-  const poller = (async () => {
-    while (!done) {
-      statuses.push((await request(`${task.url}/health`)).status)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  })()
-  await work()
-  done = true
-  await poller
-  return statuses
-}
-
 t.test('a legacy SSE client that never reads: its stream is ended as it fills; RSS, /health and other sessions hold', async (t) => {
   const task = await startTask(t, { ...TASK_HEAP, MCP_FILES_ROOT: sandbox(), MCP_RATE_LIMIT_PER_MIN: '100000000', LOG_LEVEL: 'warn' })
   const other = await connect(t, task.url, ALICE, 'sse')
@@ -89,7 +73,7 @@ t.test('a legacy SSE client that never reads: its stream is ended as it fills; R
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
     const attacker = pushLegacySse(attack, IN_FLIGHT).then((pushed) => void (push = pushed))
-    health = await healthDuring(task, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
+    health = (await healthDuring(task.url, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]))).health
   })
   const { streamsEnded, answersQueued } = push
 
@@ -131,7 +115,7 @@ t.test('a Streamable HTTP client that never reads its POST answers or its GET st
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
     const attacker = pushStreamableHttp(attack, headers, 4, BATCH).then((pushed) => void (answers = pushed))
-    health = await healthDuring(task, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
+    health = (await healthDuring(task.url, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]))).health
   })
 
   const growthMiB = (peak - rssBefore) / 1024
@@ -168,7 +152,7 @@ t.test('MCP 2026-07-28 requests whose answers are never read: RSS, /health and o
   let health: number[] = []
   const peak = await peakRss(task.child.pid, async () => {
     const attacker = pushModern(attack, IN_FLIGHT).then((pushed) => void (answers = pushed))
-    health = await healthDuring(task, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]).then(() => {}))
+    health = (await healthDuring(task.url, () => Promise.all([attacker, bystander(other, deadline).then((calls) => void (otherCalls = calls))]))).health
   })
   const growthMiB = (peak - rssBefore) / 1024
   const slowConsumers = (task.child.output.match(/"event":"slow_consumer"/g) ?? []).length

@@ -28,6 +28,19 @@ export interface Measurement {
   reasons: string[]
 }
 
+/** Our server with OAuth on, at the larger call level, calling with access tokens instead of the key (issue 24). */
+export interface TokenMeasurement {
+  repetition: number
+  transport: TransportName
+  /** Our server's, then the authorization server's. */
+  pids: number[]
+  figures: Figures
+  /** How often the authorization server served its key set: once our server had started, and after the last call. */
+  jwksServed: { started: number; afterCalls: number }
+  failures: number
+  reasons: string[]
+}
+
 /** Which earlier build ran as the baseline, or why none did. */
 export interface BaselineNote {
   rev: string
@@ -68,18 +81,6 @@ export const figureNames = {
 
 const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
 
-/** Our server with OAuth on, at the larger call level, calling with access tokens instead of the key (issue 24). */
-export interface TokenMeasurement {
-  repetition: number
-  transport: TransportName
-  /** Our server's, then the authorization server's. */
-  pids: number[]
-  figures: Figures
-  /** How often the authorization server served its key set: once our server had started, and after the last call. */
-  jwksServed: { started: number; afterCalls: number }
-  failures: number
-  reasons: string[]
-}
 const closeAll = (sessions: BenchSession[]) => sessions.forEach((session) => session.close())
 
 /** `sessions` sessions call the tool back to back; server CPU is read around the measured window only. */

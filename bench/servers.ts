@@ -61,6 +61,12 @@ export function entryPoint(kind: Exclude<ServerKind, 'baseline'>): string {
   return path
 }
 
+export interface RunningProcess {
+  pid: number
+  port: number
+  stop(): Promise<void>
+}
+
 export interface RunningServer extends RunningProcess {
   kind: ServerKind
   url: string
@@ -106,12 +112,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
     process.kill(child.pid!, 'SIGKILL')
     await gone
   }
-}
-
-export interface RunningProcess {
-  pid: number
-  port: number
-  stop(): Promise<void>
 }
 
 /**

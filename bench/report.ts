@@ -238,7 +238,7 @@ function tokenSection(results: RunResults): string[] {
     '',
     title,
     '',
-    `Our server with OAuth on against an authorization server process of its own (oauth2-mock-server, bench/servers/authorization-server.mjs), MCP_PUBLIC_URL=${BENCH_PUBLIC_URL}: the calls test at ${high} sessions, run right after our server's run of the same test with the key, in the same repetition. ` +
+    `Our server with OAuth on against an authorization server process of its own (oauth2-mock-server, bench/servers/authorization-server.mjs), MCP_PUBLIC_URL=${BENCH_PUBLIC_URL}: the calls test at ${high} sessions, run right after our server's run of the same test with the key (OAuth off, as it ships), in the same repetition. ` +
       "Each session presents an access token of its own (one subject, a client each): verified once while the session opens, then found by its digest in the server's cache. " +
       'JWKS served: how often the authorization server had served its key set once our server had started (its start-up fetch) and after the last call.',
     '',

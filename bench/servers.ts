@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, openSync, closeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -60,6 +60,8 @@ export function entryPoint(kind: Exclude<ServerKind, 'baseline'>): string {
   if (!existsSync(path)) throw new Error(`${file} is missing: build first (npx tsc -p tsconfig.json)`)
   return path
 }
+
+const lastLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' / ') || '(empty)'
 
 export interface RunningProcess {
   pid: number
@@ -130,7 +132,8 @@ export async function startProcess(what: string, args: string[], env: Record<str
   while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`${what} did not start on port ${port} (log: ${logFile})`)
+      // The log's directory is removed when the run ends, so its last lines go into the error itself.
+      throw new Error(`${what} did not start on port ${port} (log: ${logFile}; it ends: ${lastLines(logFile)})`)
     }
     await sleep(50)
   }

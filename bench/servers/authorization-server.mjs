@@ -1,7 +1,7 @@
 // A real authorization server process for the OAuth tests and the benchmark: oauth2-mock-server on a loopback
-// port (AS_PORT, or a random one), which prints its issuer URL as its first line and runs until it is stopped. Two things it is made to do that
-// a real one does: an access token names the resource it was asked for (RFC 8707 `resource` -> `aud`) and the
-// client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
+// port (AS_PORT, or a random one), which prints its issuer URL as its first line and runs until it is stopped.
+// Two things it is made to do that a real one does: an access token names the resource it was asked for
+// (RFC 8707 `resource` -> `aud`) and the client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
 // With AS_LIKE_COGNITO=1 its discovery document lacks `code_challenge_methods_supported`, as Amazon Cognito's does.
 import { OAuth2Server } from 'oauth2-mock-server'
 

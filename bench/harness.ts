@@ -10,6 +10,7 @@ import { measureHeavyInput, type HeavyInputResult } from './heavy-input.js'
 import { measureNeverReading, type NeverReadingResult } from './never-reading.js'
 import { measureRelay, type RelayResult } from './relay.js'
 import type { Baseline } from './baseline.js'
+import { BENCH_TOKEN_PRINCIPAL, mintBenchTokens, oauthEnvironment, startAuthorizationServer } from './authorization-server.js'
 import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningServer, type ServerKind } from './servers.js'
 import { percentile } from './stats.js'
 
@@ -27,6 +28,19 @@ export interface Measurement {
   reasons: string[]
 }
 
+/** Our server with OAuth on, at the larger call level, calling with access tokens instead of the key (issue 24). */
+export interface TokenMeasurement {
+  repetition: number
+  transport: TransportName
+  /** Our server's, then the authorization server's. */
+  pids: number[]
+  figures: Figures
+  /** How often the authorization server served its key set: once our server had started, and after the last call. */
+  jwksServed: { started: number; afterCalls: number }
+  failures: number
+  reasons: string[]
+}
+
 /** Which earlier build ran as the baseline, or why none did. */
 export interface BaselineNote {
   rev: string
@@ -38,6 +52,8 @@ export interface RunResults {
   profile: Profile
   measurements: Measurement[]
   relay: RelayResult[]
+  /** Our server with OAuth on, calling with tokens at the larger level, beside the same repetition's key figures. */
+  tokens: TokenMeasurement[]
   /** Our server alone: RSS growth under a client that never reads (issue 12). */
   neverReading: NeverReadingResult[]
   /** Our server alone: RSS growth under one key pushing what it sends (heavy JSON, slow uploads). */
@@ -64,11 +80,12 @@ export const figureNames = {
 }
 
 const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
+
 const closeAll = (sessions: BenchSession[]) => sessions.forEach((session) => session.close())
 
 /** `sessions` sessions call the tool back to back; server CPU is read around the measured window only. */
-async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures): Promise<Figures> {
-  const opened = await establish(transport, targetOf(server), sessions, profile.concurrency, failures)
+async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures, target: Target | ((index: number) => Target) = targetOf(server)): Promise<Figures> {
+  const opened = await establish(transport, target, sessions, profile.concurrency, failures)
   try {
     await callBackToBack(opened.sessions, profile.warmupMs, failures)
     const cpuBefore = cpuMs(server.pid)
@@ -111,6 +128,35 @@ async function idleTest(server: RunningServer, transport: TransportName, profile
   }
 }
 
+/**
+ * The calls test with OAuth access tokens instead of the key: a fresh authorization server process and our server
+ * with OAuth on against it; each session presents a token of its own (its own client, one subject), minted
+ * before the sessions open. The first call of a token verifies its signature (while opening); every later one is a
+ * cache hit. The authorization server counts the times it served its key set, so the report can show that none
+ * was fetched while the sessions opened and called.
+ */
+async function tokenTest(repetition: number, transport: TransportName, sessions: number, profile: Profile, logDir: string): Promise<TokenMeasurement> {
+  const authorizationServer = await startAuthorizationServer(join(logDir, `${repetition}-${transport}-authorization-server.log`))
+  try {
+    const server = await startServer('us', { logFile: join(logDir, `${repetition}-${transport}-us-oauth.log`), env: oauthEnvironment(authorizationServer.issuer) })
+    try {
+      const tokens = await mintBenchTokens(authorizationServer.issuer, sessions)
+      const failures = new Failures()
+      const started = await authorizationServer.jwksServed()
+      const figures = await callTest(server, transport, sessions, profile, failures, (index) => ({ url: server.url, secret: tokens[index], principal: BENCH_TOKEN_PRINCIPAL }))
+      const jwksServed = { started, afterCalls: await authorizationServer.jwksServed() }
+      return { repetition, transport, pids: [server.pid, authorizationServer.pid], figures, jwksServed, failures: failures.count, reasons: failures.reasons }
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await authorizationServer.stop()
+  }
+}
+
+/** The test that is also run with tokens: the calls at the larger level. */
+const tokenPlanName = (profile: Profile) => `calls @${profile.levels[1]}`
+
 interface TestPlan {
   name: string
   run(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures>
@@ -121,7 +167,7 @@ function plans(profile: Profile, transport: TransportName): TestPlan[] {
   const [low, high] = profile.levels
   return [
     { name: `calls @${low}`, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
-    { name: `calls @${high}`, run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
+    { name: tokenPlanName(profile), run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
     ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }]),
   ]
 }
@@ -142,6 +188,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const logDir = mkdtempSync(join(tmpdir(), 'mcp-bench-'))
   const measurements: Measurement[] = []
   const relay: RelayResult[] = []
+  const tokens: TokenMeasurement[] = []
   const neverReading: NeverReadingResult[] = []
   const heavyInput: HeavyInputResult[] = []
   let turn = 0
@@ -159,6 +206,12 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
               progress(`rep ${repetition} ${transport} ${plan.name} ${kind}: ${describe(figures)}${failures.count ? ` FAILURES ${failures.count}` : ''}`)
             } finally {
               await server.stop()
+            }
+            // Right after our server's run with the key, so that the pair shares the machine's load of the moment.
+            if (kind === 'us' && plan.name === tokenPlanName(profile)) {
+              const measured = await tokenTest(repetition, transport, profile.levels[1], profile, logDir)
+              tokens.push(measured)
+              progress(`rep ${repetition} ${transport} ${plan.name} us with OAuth tokens: ${describe(measured.figures)}, JWKS served ${measured.jwksServed.started} → ${measured.jwksServed.afterCalls}${measured.failures ? ` FAILURES ${measured.failures}` : ''}`)
             }
           }
         }
@@ -180,7 +233,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
     rmSync(logDir, { recursive: true, force: true })
   }
   const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
-  return { profile, measurements, relay, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
+  return { profile, measurements, relay, tokens, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

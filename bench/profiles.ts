@@ -20,7 +20,7 @@ export interface Profile {
 
 export const PROFILES: Record<Profile['name'], Profile> = {
   // ≈ 20 min on 2 busy cores: 5 repetitions × 3 tests × 9 server runs (4 on legacy SSE, 5 on Streamable HTTP),
-  // plus the relay pair.
+  // plus the relay pair and, on each transport, our server with OAuth tokens at 500 sessions (≈ 15 s each).
   // Five, not the minimum three: on a shared machine one repetition's ratio can be off by half.
   full: { name: 'full', repetitions: 5, levels: [50, 500], idleSessions: 2000, baselineSessions: 20, concurrency: 50, warmupMs: 1000, callMs: 6000, settleMs: 1500, relaySessions: 20, relayMs: 3000 },
   // ≈ 2 min (plus ≈ 30 s once to build a baseline commit): one repetition at smaller counts; its ratios are

@@ -3,6 +3,7 @@ import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { figureNames, type Measurement, type RunResults } from './harness.js'
 import { CALL_TRANSPORTS, TRANSPORTS, type TransportName } from './load/session.js'
+import { BENCH_PUBLIC_URL } from './authorization-server.js'
 import { RAISED_LIMITS, REFERENCE_KINDS, SERVER_KINDS, projectRoot, type ServerKind } from './servers.js'
 import { median } from './stats.js'
 
@@ -191,6 +192,75 @@ function modernVsSessions(results: RunResults): string[] {
   )
 }
 
+/** Issue 24's bound: CPU per call with an access token at most this multiple of the key's, at the larger level. */
+export const TOKEN_CPU_FACTOR = 1.05
+
+/** One transport's token runs against the key runs of the same repetitions. */
+export interface TokenTarget {
+  transport: TransportName
+  figure: string
+  /** Medians over repetitions. */
+  key: number
+  token: number
+  /** Median of the paired ratios token ÷ key. */
+  ratio: number
+  met: boolean
+  /** Times the authorization server served its key set while the sessions opened and called, over all runs. */
+  jwksFetched: number
+}
+
+/** The key's figure of our server on a transport in a repetition, from the rotation's run of the same test. */
+function keyFigure(results: RunResults, repetition: number, transport: TransportName, figure: string): number | undefined {
+  return results.measurements.find((m) => m.server === 'us' && m.repetition === repetition && m.transport === transport && figure in m.figures)?.figures[figure]
+}
+
+export function tokenTargets(results: RunResults): TokenTarget[] {
+  const figure = figureNames.cpu(results.profile.levels[1])
+  return CALL_TRANSPORTS.flatMap((transport) => {
+    const runs = results.tokens.filter((run) => run.transport === transport && figure in run.figures)
+    if (runs.length === 0) return []
+    const paired = runs.flatMap((run) => {
+      const key = keyFigure(results, run.repetition, transport, figure)
+      return key === undefined ? [] : [{ key, token: run.figures[figure] }]
+    })
+    const ratio = median(paired.map(({ key, token }) => token / key))
+    const jwksFetched = runs.reduce((sum, run) => sum + run.jwksServed.afterCalls - run.jwksServed.started, 0)
+    return [{ transport, figure, key: median(paired.map(({ key }) => key)), token: median(runs.map((run) => run.figures[figure])), ratio, met: ratio <= TOKEN_CPU_FACTOR, jwksFetched }]
+  })
+}
+
+function tokenSection(results: RunResults): string[] {
+  const [, high] = results.profile.levels
+  const names = [figureNames.cpu(high), figureNames.calls(high), figureNames.p99(high)]
+  const title = '## OAuth access tokens instead of the key (our server, issue 24)'
+  if (results.tokens.length === 0) return ['', title, '', '- NOT MEASURED: no run with tokens']
+  const out = [
+    '',
+    title,
+    '',
+    `Our server with OAuth on against an authorization server process of its own (oauth2-mock-server, bench/servers/authorization-server.mjs), MCP_PUBLIC_URL=${BENCH_PUBLIC_URL}: the calls test at ${high} sessions, run right after our server's run of the same test with the key (OAuth off, as it ships), in the same repetition. ` +
+      "Each session presents an access token of its own (one subject, a client each): verified once while the session opens, then found by its digest in the server's cache. " +
+      'JWKS served: how often the authorization server had served its key set once our server had started (its start-up fetch) and after the last call.',
+    '',
+    '| transport | rep | key CPU ms/call | token CPU ms/call | token ÷ key | key calls/s | token calls/s | key p99 ms | token p99 ms | JWKS served: started → after calls |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const run of results.tokens) {
+    const [cpu, calls, p99] = names.map((name) => ({ key: keyFigure(results, run.repetition, run.transport, name), token: run.figures[name] }))
+    const shown = (value: number | undefined) => (value === undefined ? '–' : fixed(value))
+    out.push(
+      `| ${run.transport} | ${run.repetition} | ${shown(cpu.key)} | ${shown(cpu.token)} | ${cpu.key === undefined ? '–' : fixed(cpu.token / cpu.key)} | ${shown(calls.key)} | ${shown(calls.token)} | ${shown(p99.key)} | ${shown(p99.token)} | ${run.jwksServed.started} → ${run.jwksServed.afterCalls} |`,
+    )
+  }
+  out.push('')
+  for (const target of tokenTargets(results)) {
+    out.push(`- ${target.met ? 'MET   ' : 'MISSED'} ${target.transport}: ${target.figure} with a token at most ${TOKEN_CPU_FACTOR}× the key's (is ${fixed(target.ratio)}×: ${fixed(target.token)} ÷ ${fixed(target.key)} ms)`)
+  }
+  const fetched = tokenTargets(results).reduce((sum, target) => sum + target.jwksFetched, 0)
+  out.push(`- ${fetched === 0 ? 'MET   ' : 'MISSED'} JWKS fetched while the sessions opened and called: 0 (is ${fetched})`)
+  return out
+}
+
 const fixed = (value: number) => (Number.isFinite(value) ? value.toFixed(Math.abs(value) < 10 ? 2 : 0) : String(value))
 
 const TITLES: Record<ServerKind, string> = { us: 'us', baseline: 'baseline', 'reference-v1': 'SDK v1 ref', 'reference-v2': 'SDK v2 ref', 'reference-modern': 'SDK v2 2026 ref', limit: 'limit' }
@@ -251,6 +321,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   out.push('', '## Standing targets', '', ...targets.filter((target) => target.kind === 'standing').map(targetLine))
   const ourFailures = TRANSPORTS.reduce((sum, transport) => sum + (failuresOf(results, transport).us ?? 0), 0)
   out.push(`- ${ourFailures === 0 ? 'MET   ' : 'MISSED'} failures of our server: 0 (is ${ourFailures})`)
+  out.push(...tokenSection(results))
   out.push('', '## Relay (two tasks of our server, no load balancer)', '')
   out.push('| transport | rep | direct calls/s | direct p50 / p99 ms | relayed calls/s | relayed p50 / p99 ms | CPU ms/call direct → relayed (both tasks) | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
   for (const r of results.relay) {
@@ -286,6 +357,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
     ...[...results.measurements, ...results.relay, ...results.neverReading].flatMap((m) =>
       m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'answers' in m ? 'never-reading ' : 'relay '}${m.transport}: ${reason}`),
     ),
+    ...results.tokens.flatMap((m) => m.reasons.map((reason) => `us with OAuth tokens ${m.transport}: ${reason}`)),
     ...results.heavyInput.flatMap((m) => m.reasons.map((reason) => `heavy input, ${m.push}: ${reason}`)),
   ]
   if (reasons.length > 0) out.push('', '## Failure reasons (first few)', '', ...[...new Set(reasons)].slice(0, 20).map((reason) => `- ${reason}`))

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, openSync, closeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -61,12 +61,17 @@ export function entryPoint(kind: Exclude<ServerKind, 'baseline'>): string {
   return path
 }
 
-export interface RunningServer {
-  kind: ServerKind
+const lastLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' / ') || '(empty)'
+
+export interface RunningProcess {
   pid: number
   port: number
-  url: string
   stop(): Promise<void>
+}
+
+export interface RunningServer extends RunningProcess {
+  kind: ServerKind
+  url: string
 }
 
 export interface StartOptions {
@@ -111,26 +116,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Starts one server as a node process of its own and waits until its port accepts connections. */
-export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
-  const port = await freePort()
-  const log = openSync(options.logFile, 'a')
-  const entry = options.entry ?? (kind === 'baseline' ? undefined : entryPoint(kind))
-  if (!entry) throw new Error(`no entry point given for the ${kind} server`)
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`,
-      // Our server's second listener, for sessions relayed from other tasks; never the shared default.
-      MCP_PEER_PORT: String(await freePort()),
-      ...RAISED_LIMITS,
-      ...options.env,
-    },
-    stdio: ['ignore', log, log],
-  })
+/**
+ * Starts a node script as a process of its own (output to `logFile`) and waits until `port`, which the script
+ * is told through its environment, accepts connections; stopped by its pid.
+ */
+export async function startProcess(what: string, args: string[], env: Record<string, string>, port: number, logFile: string): Promise<RunningProcess> {
+  const log = openSync(logFile, 'a')
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', log, log] })
   closeSync(log)
   killLeftoversOnExit()
   running.add(child)
@@ -140,9 +132,29 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
   while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`${kind} server did not start on port ${port} (log: ${options.logFile})`)
+      // The log's directory is removed when the run ends, so its last lines go into the error itself.
+      throw new Error(`${what} did not start on port ${port} (log: ${logFile}; it ends: ${lastLines(logFile)})`)
     }
     await sleep(50)
   }
-  return { kind, pid: child.pid!, port, url: `http://127.0.0.1:${port}`, stop }
+  return { pid: child.pid!, port, stop }
+}
+
+/** Starts one server as a node process of its own and waits until its port accepts connections. */
+export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
+  const port = await freePort()
+  const entry = options.entry ?? (kind === 'baseline' ? undefined : entryPoint(kind))
+  if (!entry) throw new Error(`no entry point given for the ${kind} server`)
+  const env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+    MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`,
+    // Our server's second listener, for sessions relayed from other tasks; never the shared default.
+    MCP_PEER_PORT: String(await freePort()),
+    ...RAISED_LIMITS,
+    ...options.env,
+  }
+  const started = await startProcess(`${kind} server`, [...(options.nodeArgs ?? []), entry], env, port, options.logFile)
+  return { kind, ...started, url: `http://127.0.0.1:${port}` }
 }

@@ -26,12 +26,15 @@ export interface Established {
   perSecond: number
 }
 
-/** Opens `count` sessions (stream, initialize, initialized) with at most `concurrency` opening at once. */
-export async function establish(transport: TransportName, target: Target, count: number, concurrency: number, failures: Failures): Promise<Established> {
+/**
+ * Opens `count` sessions (stream, initialize, initialized) with at most `concurrency` opening at once; the
+ * target may differ by session (each its own access token).
+ */
+export async function establish(transport: TransportName, target: Target | ((index: number) => Target), count: number, concurrency: number, failures: Failures): Promise<Established> {
   const sessions: BenchSession[] = []
   const started = performance.now()
-  await pool(count, concurrency, async () => {
-    const session = createSession(transport, target)
+  await pool(count, concurrency, async (index) => {
+    const session = createSession(transport, typeof target === 'function' ? target(index) : target)
     try {
       await session.open()
       sessions.push(session)

@@ -13,7 +13,9 @@ export const CALL_TRANSPORTS: TransportName[] = [...TRANSPORTS, 'modern']
 export interface Target {
   /** Base URL of the server, e.g. http://127.0.0.1:41234 */
   url: string
+  /** What the client sends as `Authorization: Bearer`: an API key, or an OAuth access token. */
   secret: string
+  /** Who whoami must name: the key's name, or `oauth:<subject>` for a token. */
   principal: string
 }
 

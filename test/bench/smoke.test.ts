@@ -1,8 +1,8 @@
 import t from 'tap'
-import { lineup, runBenchmark } from '../../bench/harness.js'
+import { figureNames, lineup, runBenchmark } from '../../bench/harness.js'
 import { PROFILES } from '../../bench/profiles.js'
-import { environment, judge, markdown, serversOf, summarize } from '../../bench/report.js'
-import { TRANSPORTS } from '../../bench/load/session.js'
+import { environment, judge, markdown, serversOf, summarize, tokenTargets } from '../../bench/report.js'
+import { CALL_TRANSPORTS, TRANSPORTS } from '../../bench/load/session.js'
 import { entryPoint } from '../../bench/servers.js'
 import { isRunning } from '../helpers/processes.js'
 
@@ -11,6 +11,7 @@ import { isRunning } from '../helpers/processes.js'
 // takes minutes, so this checkout's own build stands in for it: the baseline's place in the rotation, its
 // columns and its targets are what is checked (bench/baseline.ts builds the real one for `npm run bench`).
 t.test('benchmark smoke run: every server, both transports, every call answered right', async (t) => {
+  const [low, high] = PROFILES.smoke.levels
   const baseline = { rev: 'this build', commit: 'HEAD', entry: entryPoint('us') }
   const results = await runBenchmark(PROFILES.smoke, () => {}, { baseline })
 
@@ -45,6 +46,17 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     t.equal(relay.failures, 0, `${relay.transport}: no failed call around the relay`)
   }
 
+  // Our server with OAuth on, the larger calls test with access tokens: measured, paired with the key, reported.
+  t.same(results.tokens.map((run) => run.transport), CALL_TRANSPORTS, 'the calls with tokens ran on every transport, once each')
+  for (const run of results.tokens) {
+    t.equal(run.failures, 0, `${run.transport}: no failed call with a token${run.reasons.length ? ` (${run.reasons.join('; ')})` : ''}`)
+    t.ok([figureNames.calls(high), figureNames.p99(high), figureNames.cpu(high)].every((name) => Number.isFinite(run.figures[name])), `${run.transport}: calls/s, p99 and CPU per call with tokens measured`)
+    t.ok(run.jwksServed.started >= 1 && run.jwksServed.afterCalls >= run.jwksServed.started, `${run.transport}: the authorization server counted our server's start-up JWKS fetch, and counted again after the calls`)
+  }
+  const tokens = tokenTargets(results)
+  t.same(tokens.map((target) => target.transport), CALL_TRANSPORTS, 'token ÷ key judged on every transport')
+  t.ok(tokens.every((target) => !Number.isNaN(target.ratio) && Number.isFinite(target.key) && Number.isFinite(target.token) && Number.isInteger(target.jwksFetched)), 'each paired with the key run of the same repetition')
+
   t.same(results.neverReading.map((pushed) => pushed.transport), [...TRANSPORTS], 'a never-reading client pushed on both transports')
   for (const pushed of results.neverReading) {
     t.equal(pushed.failures, 0, `${pushed.transport}: the never-reading push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
@@ -54,7 +66,6 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   const targets = judge(results)
   t.ok(targets.length > 0 && targets.every((target) => !Number.isNaN(target.ratio)), 'every target judged on a computed ratio')
   const issueTargets = targets.filter((target) => target.kind !== 'standing').map((target) => `${target.transport} ${target.figure} ${target.against} ${target.factor}`)
-  const [low, high] = PROFILES.smoke.levels
   t.same(issueTargets, [
     `streamable-http CPU ms/call @${high} limit 3`,
     `streamable-http CPU ms/call @${high} limit 2.5`,
@@ -69,6 +80,9 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   ], "issue 14's and issue 15's targets, each judged")
   t.match(targets.find((target) => target.against === 'best reference' && target.transport === 'streamable-http')?.detail, /reference-v1 .*×, reference-v2 .*×/, 'judged against the better reference, both named')
   const report = markdown(results, environment())
+  t.match(report, /## OAuth access tokens instead of the key[\s\S]*\| streamable-http \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'the report shows the token run beside the key run')
+  t.match(report, new RegExp(`^- (MET {3}|MISSED) streamable-http: CPU ms/call @${high} with a token at most 1.05× the key's \\(is [\\d.]+×`, 'm'), 'the report judges the token against the key')
+  t.match(report, /^- (MET {3}|MISSED) JWKS fetched while the sessions opened and called: 0 \(is \d+\)/m, 'the report says whether the JWKS was fetched on the call path')
   t.match(report, /\| failures \(total\) \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts of all five Streamable HTTP servers')
   t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
   t.match(report, /## MCP 2026-07-28[\s\S]*÷ us on a 2025 Streamable HTTP session, calls\/s @\d+: [\d.]+×[\s\S]*## Targets of issue 15\n\n- (MET {3}|MISSED) modern: calls\/s/, 'the report shows the modern table, its ratio to our sessions and its target')
@@ -81,13 +95,14 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.match(report, /### What one key sends[\s\S]*\| 300 uploads of 1 MiB stopped 10 bytes short \| 1 \| \d+ \|/, 'the report shows the input pushes')
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 
-  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
+  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.tokens.flatMap((run) => run.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })
 
 t.test('a run without a baseline says so and judges nothing against it', async (t) => {
-  const results = { profile: PROFILES.smoke, measurements: [], relay: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], tokens: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
   t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
+  t.match(markdown(results, environment()), /## OAuth access tokens instead of the key[^\n]*\n\n- NOT MEASURED: no run with tokens/, 'a run without tokens says so, and claims nothing of the JWKS')
   t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -1,5 +1,5 @@
-import { join } from 'node:path'
 import { loadConfig } from '../../app/config.js'
+import { AUTHORIZATION_SERVER_SCRIPT, requestToken } from '../../bench/authorization-server.js'
 import { buildServer } from '../../app/server.js'
 import { eventually, freePort, spawnChild, type Child } from './processes.js'
 import { KEYS, LogCapture, type TestServer } from './server.js'
@@ -11,28 +11,19 @@ interface Teardown {
 export interface AuthorizationServer {
   child: Child
   issuer: string
-  /** An access token from the server's token endpoint (client credentials), shaped by `params` (see authorization-server.mjs). */
+  /** An access token from the server's token endpoint (client credentials), shaped by `params` (see bench/servers/authorization-server.mjs). */
   token(params?: Record<string, string>): Promise<string>
 }
 
-/** A real authorization server process (oauth2-mock-server, test/helpers/authorization-server.mjs) on a random loopback port. */
+/** A real authorization server process (oauth2-mock-server, bench/servers/authorization-server.mjs) on a random loopback port. */
 export async function startAuthorizationServer(t: Teardown, { likeCognito = false } = {}): Promise<AuthorizationServer> {
-  const child = spawnChild(t, process.execPath, [join(import.meta.dirname, 'authorization-server.mjs')], likeCognito ? { AS_LIKE_COGNITO: '1' } : {})
+  const child = spawnChild(t, process.execPath, [AUTHORIZATION_SERVER_SCRIPT], likeCognito ? { AS_LIKE_COGNITO: '1' } : {})
   if (!(await eventually(() => /^http:\/\/\S+\n/.test(child.output), 15_000))) throw new Error(`the authorization server did not start: ${child.output}`)
   const issuer = child.output.split('\n')[0]
   return {
     child,
     issuer,
-    async token(params = {}) {
-      const response = await fetch(`${issuer}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'test-client', ...params }),
-        signal: AbortSignal.timeout(10_000),
-      })
-      if (!response.ok) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`)
-      return ((await response.json()) as { access_token: string }).access_token
-    },
+    token: (params = {}) => requestToken(issuer, params),
   }
 }
 

@@ -1,7 +1,7 @@
-// A real authorization server process for the OAuth tests: oauth2-mock-server on a random loopback port,
-// which prints its issuer URL as its first line and runs until it is stopped. Two things it is made to do that
-// a real one does: an access token names the resource it was asked for (RFC 8707 `resource` -> `aud`) and the
-// client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
+// A real authorization server process for the OAuth tests and the benchmark: oauth2-mock-server on a loopback
+// port (AS_PORT, or a random one), which prints its issuer URL as its first line and runs until it is stopped.
+// Two things it is made to do that a real one does: an access token names the resource it was asked for
+// (RFC 8707 `resource` -> `aud`) and the client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
 // With AS_LIKE_COGNITO=1 its discovery document lacks `code_challenge_methods_supported`, as Amazon Cognito's does.
 import { OAuth2Server } from 'oauth2-mock-server'
 
@@ -46,6 +46,16 @@ server.service.requestHandler.post('/test/rotate', async (_req, res) => {
   res.json({ rotated: true })
 })
 
-await server.start(0, '127.0.0.1')
+// How often the key set was served, so the benchmark can show a resource server never fetches it on the call
+// path. The library's JWKS route serves `issuer.keys.toJSON()` and nothing else calls it (oauth2-service.js, jwksHandler).
+let jwksServed = 0
+const serveKeys = server.issuer.keys.toJSON.bind(server.issuer.keys)
+server.issuer.keys.toJSON = (...args) => {
+  jwksServed++
+  return serveKeys(...args)
+}
+server.service.requestHandler.get('/test/jwks-served', (_req, res) => res.json({ served: jwksServed }))
+
+await server.start(Number(process.env.AS_PORT ?? 0), '127.0.0.1')
 process.stdout.write(`${server.issuer.url}\n`)
 process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)))

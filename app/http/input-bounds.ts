@@ -41,28 +41,29 @@ export function holdOf(request: FastifyRequest): InputHold {
 }
 
 /**
- * Bounds what requests bring in, on a listener: new work is shed while the heap is near its limit, and every
- * authenticated request holds its body's bytes against its key and the task from before the first byte is
+ * Bounds what requests bring in, on a listener: new work of an authenticated request is shed while the heap is
+ * near its limit (before its body is read), and every authenticated request holds its body's bytes against its key and the task from before the first byte is
  * read (json-body.ts turns that into the parsed cost) until it is over. Unauthenticated requests never get
  * here: authentication answers them before their bodies are read. The peer port shares the app's load and guard.
  */
 export function boundInput(listener: FastifyInstance, load: InputLoad, heap: HeapGuard, bodyLimit: number): void {
   listener.decorateRequest('inputHold', undefined)
-  listener.addHook('onRequest', async (request) => {
-    if (request.is404 || request.routeOptions.config.public || !heap.pressed) return
-    throw shedding(listener)
-  })
-  listener.addHook('preParsing', async (request, reply) => {
-    if (request.principal === undefined) return
+  // One hook, and with a callback rather than async: it runs on every authenticated request (benchmark profile).
+  listener.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.principal === undefined) return done(null, payload)
     const declared = declaredLength(request, bodyLimit)
     // A large body can take the heap past the mark between two samples of the timer: it looks again first.
-    if (declared >= LARGE_BODY_BYTES) {
-      heap.sample()
-      if (heap.pressed) throw shedding(listener)
+    if (declared >= LARGE_BODY_BYTES) heap.sample()
+    if (heap.pressed) return done(shedding(listener))
+    let hold: InputHold
+    try {
+      hold = load.hold(request.principal.name, declared)
+    } catch (error) {
+      return done(error as Error)
     }
-    const hold = load.hold(request.principal.name, declared)
     request.inputHold = hold
     reply.raw.once('close', () => hold.endExchange())
+    done(null, payload)
   })
 }
 

@@ -23,6 +23,10 @@ const OPTIONS: Record<Era, InspectorOptions> = {
   'MCP 2026-07-28': { transport: 'http', era: 'modern' },
 }
 
+/** Each era's sign-in takes seconds; one that hangs fails with its own name before the file's time runs out. */
+const ERA_TIMEOUT_MS = 90_000
+t.setTimeout(60_000 + 3 * (ERA_TIMEOUT_MS + 30_000))
+
 let as: AuthorizationServer
 t.before(async () => {
   as = await startAuthorizationServer(t)
@@ -30,12 +34,15 @@ t.before(async () => {
 const browser = await launchBrowser(t)
 
 for (const era of Object.keys(ERAS) as Era[]) {
-  t.test(`${era}: the Inspector UI signs in with its own OAuth flow (registration through our bridge) and calls as the subject`, { timeout: 180_000 }, async (t) => {
+  t.test(`${era}: the Inspector UI signs in with its own OAuth flow (registration through our bridge) and calls as the subject`, { timeout: ERA_TIMEOUT_MS }, async (t) => {
     const { path } = ERAS[era]
     const port = await freePort()
     const redirectUri = `http://127.0.0.1:${port}/oauth/callback`
     const server = await startBridgedServer(t, as.issuer, CLIENT_ID, redirectUri)
     const inspector = await startInspectorWeb(t, `${server.url}${path}`, undefined, { ...OPTIONS[era], port })
+    t.teardown(() => {
+      if (!t.passing()) t.comment(`the Inspector's last output:\n${inspector.child.output.slice(-2_000)}\nthe server's last log lines:\n${server.logs.lines.slice(-20).join('\n')}`)
+    })
     const page = await loopbackPage(t, browser)
     const ui = new InspectorPage(page)
     await ui.open(inspector)

@@ -4,6 +4,7 @@
 import * as pulumi from '@pulumi/pulumi'
 import { z } from 'zod'
 import { DEFAULT_CALLBACK_URLS, OAUTH_VARIABLES, isCognitoCallbackUrl, oauthModeOf } from './oauth'
+import { TRACING_VARIABLES } from './tracing'
 
 // The only retention periods CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const
@@ -60,6 +61,7 @@ export const STACK_SET_VARIABLES = [
   'NODE_ENV', 'NODE_OPTIONS', 'PORT', 'MCP_PEER_PORT', 'MCP_BASE_PATH', 'LOG_LEVEL', 'MCP_PUBLIC_URL', 'MCP_TRUST_PROXY',
   'MCP_ALLOWED_ORIGINS', 'MCP_HEARTBEAT_MS', 'MCP_DRAIN_MS', 'MCP_KEEP_ALIVE_TIMEOUT_MS', 'MCP_MAX_SESSIONS', 'MCP_MAX_SESSIONS_PER_KEY',
   'MCP_EMF_NAMESPACE', 'MCP_EMF_SERVICE_NAME', 'MCP_API_KEYS', 'MCP_SESSION_SECRET', 'REDIS_URL', ...OAUTH_VARIABLES,
+  ...TRACING_VARIABLES,
 ] as const
 export type StackSetVariable = (typeof STACK_SET_VARIABLES)[number]
 
@@ -128,6 +130,11 @@ export const configSchema = z
     http5xxAlarmCount: z.int().min(1).default(10),
     alarmEmail: z.email().optional(),
     dashboardEnabled: z.boolean().default(true),
+    // tracing: the ADOT collector sidecar, traces to X-Ray (docs/operations.md "Seeing a call in X-Ray")
+    tracingEnabled: z.boolean().default(false),
+    // The share of traces started in a task that are recorded, OTEL_TRACES_SAMPLER_ARG of `traceidratio`: "a
+    // probability, a number in the [0..1] range" (OpenTelemetry SDK environment variables specification).
+    tracingSampleRatio: z.number().min(0).max(1).default(1),
     // cache
     cacheEnabled: z.boolean().default(false),
     cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),

@@ -1,10 +1,12 @@
-// The app container's definition: hardening (non-root, read-only root filesystem, init process), the
+// The task's containers. The app's: hardening (non-root, read-only root filesystem, init process), the
 // environment the app reads, and its secrets as references to Secrets Manager; then the tools' own settings and
-// secrets from the stack configuration (`toolSettings`, `toolSecrets`).
+// secrets from the stack configuration (`toolSettings`, `toolSecrets`). With tracing, the collector beside it
+// (./tracing.ts).
 import type * as aws from '@pulumi/aws'
 import type { InfraConfig, StackSetVariable } from './config'
 import { HEALTH_CHECK } from './load-balancer'
 import type { OAuthEnvironment } from './oauth'
+import { COLLECTOR_CPU, COLLECTOR_NAME, collectorContainer, tracingEnvironment } from './tracing'
 
 export const CONTAINER_NAME = 'mcp'
 export const SCRATCH_VOLUME = 'tmp'
@@ -67,6 +69,7 @@ export function appEnvironment(inputs: ContainerInputs): Env {
     MCP_EMF_NAMESPACE: config.emfNamespace,
     MCP_EMF_SERVICE_NAME: inputs.metricsServiceName,
     ...inputs.oauth,
+    ...tracingEnvironment(config, inputs.metricsServiceName),
   }
 }
 
@@ -87,7 +90,29 @@ export function appSecrets(inputs: ContainerInputs): aws.ecs.Secret[] {
     .map(([name, valueFrom]) => ({ name, valueFrom }))
 }
 
-export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerDefinition {
+/** The task's containers: the app, and with tracing the collector. */
+export function taskContainers(inputs: ContainerInputs): aws.ecs.ContainerDefinition[] {
+  const app = containerDefinition(inputs)
+  if (!inputs.config.tracingEnabled) return [app]
+  const collectorInputs = { region: inputs.region, serviceName: inputs.metricsServiceName, namespace: inputs.config.emfNamespace }
+  return [app, collectorContainer(collectorInputs, awslogs(inputs, COLLECTOR_NAME))]
+}
+
+/** A container's log configuration: the stack's log group, streams named after the container, non-blocking. */
+function awslogs(inputs: ContainerInputs, streamPrefix: string): aws.ecs.LogConfiguration {
+  return {
+    logDriver: 'awslogs',
+    options: {
+      'awslogs-group': inputs.logGroupName,
+      'awslogs-region': inputs.region,
+      'awslogs-stream-prefix': streamPrefix,
+      mode: 'non-blocking',
+      'max-buffer-size': LOG_BUFFER,
+    },
+  }
+}
+
+function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerDefinition {
   const { config } = inputs
   const environment = Object.entries({ ...appEnvironment(inputs), ...config.toolSettings })
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
@@ -96,6 +121,8 @@ export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerD
     name: CONTAINER_NAME,
     image: inputs.image,
     essential: true,
+    // Beside the collector, the app's CPU shares are the rest of the task's (./tracing.ts, COLLECTOR_CPU).
+    ...(config.tracingEnabled && { cpu: config.cpu - COLLECTOR_CPU }),
     user: APP_USER,
     readonlyRootFilesystem: true,
     // tini as PID 1 forwards SIGTERM to node and reaps zombies, so the drain starts on the first signal.
@@ -120,15 +147,6 @@ export function containerDefinition(inputs: ContainerInputs): aws.ecs.ContainerD
       retries: 3,
       startPeriod: 10,
     },
-    logConfiguration: {
-      logDriver: 'awslogs',
-      options: {
-        'awslogs-group': inputs.logGroupName,
-        'awslogs-region': inputs.region,
-        'awslogs-stream-prefix': CONTAINER_NAME,
-        mode: 'non-blocking',
-        'max-buffer-size': LOG_BUFFER,
-      },
-    },
+    logConfiguration: awslogs(inputs, CONTAINER_NAME),
   }
 }

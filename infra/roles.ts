@@ -1,13 +1,17 @@
 // Two IAM roles, each with only what it needs. The execution role is ECS's own (pull this image, write this
 // log group, read these two secrets at start-up); the task role is the app's and holds no permissions, since
-// the app calls no AWS API (its metrics leave through stdout as embedded metric format).
+// the app calls no AWS API (its metrics leave through stdout as embedded metric format). With tracing, the task
+// role also carries what the collector sidecar needs to send traces to X-Ray (./tracing.ts), and nothing more.
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
+import { COLLECTOR_POLICY_STATEMENTS } from './tracing'
 
 export interface TaskRolesArgs {
   repositoryArn: pulumi.Input<string>
   logGroupArn: pulumi.Input<string>
   secretArns: pulumi.Input<string>[]
+  /** The ADOT collector runs beside the app (`tracingEnabled`). */
+  tracing: boolean
 }
 
 // Who may assume the roles. The task role carries the confused-deputy conditions exactly as the ECS Developer
@@ -36,6 +40,8 @@ export class TaskRoles extends pulumi.ComponentResource {
   readonly task: aws.iam.Role
   /** ECS needs it before the first task starts (image pull, secrets): the service waits for it. */
   readonly executionPolicy: aws.iam.RolePolicy
+  /** With tracing, the collector's permissions: the service waits for them too, so the first spans are accepted. */
+  readonly tracingPolicy?: aws.iam.RolePolicy
 
   constructor(name: string, args: TaskRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:TaskRoles', name, {}, opts)
@@ -43,7 +49,8 @@ export class TaskRoles extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this }).region
     const taskTrust = pulumi.all([accountId, region]).apply(([accountId, region]) => ecsTasksTrust(thisAccountsTasks(accountId, region)))
     this.execution = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: ecsTasksTrust(), description: 'ECS agent: image pull, logs, secrets' }, { parent: this })
-    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: taskTrust, description: 'MCP app: no AWS permissions' }, { parent: this })
+    const taskDescription = args.tracing ? 'MCP app: no AWS permissions; its ADOT collector: X-Ray PutTraceSegments' : 'MCP app: no AWS permissions'
+    this.task = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: taskTrust, description: taskDescription }, { parent: this })
     this.executionPolicy = new aws.iam.RolePolicy(`${name}-execution`, {
       role: this.execution.id,
       policy: pulumi.jsonStringify({
@@ -57,6 +64,12 @@ export class TaskRoles extends pulumi.ComponentResource {
         ],
       }),
     }, { parent: this })
+    if (args.tracing) {
+      this.tracingPolicy = new aws.iam.RolePolicy(`${name}-task-tracing`, {
+        role: this.task.id,
+        policy: JSON.stringify({ Version: '2012-10-17', Statement: COLLECTOR_POLICY_STATEMENTS }),
+      }, { parent: this })
+    }
     this.registerOutputs({ executionRoleArn: this.execution.arn, taskRoleArn: this.task.arn })
   }
 }

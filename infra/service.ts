@@ -3,7 +3,7 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
-import { CONTAINER_NAME, SCRATCH_VOLUME, containerDefinition, secretArnOf } from './container'
+import { CONTAINER_NAME, SCRATCH_VOLUME, secretArnOf, taskContainers } from './container'
 import type { OAuthEnvironment } from './oauth'
 import { TaskRoles } from './roles'
 
@@ -50,6 +50,7 @@ export class AppService extends pulumi.ComponentResource {
       repositoryArn: args.repositoryArn,
       logGroupArn: this.logGroup.arn,
       secretArns: [args.apiKeysSecretArn, args.sessionSecretArn, ...(args.redisUrlSecretArn ? [args.redisUrlSecretArn] : []), ...new Set(Object.values(config.toolSecrets).map(secretArnOf))],
+      tracing: config.tracingEnabled,
     }, child)
     this.taskDefinition = this.defineTask(name, args)
     this.service = new aws.ecs.Service(name, {
@@ -74,7 +75,7 @@ export class AppService extends pulumi.ComponentResource {
       propagateTags: 'SERVICE',
       enableEcsManagedTags: true,
       waitForSteadyState: true,
-    }, { parent: this, dependsOn: [...args.startAfter, capacity, this.roles.executionPolicy], ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
+    }, { parent: this, dependsOn: [...args.startAfter, capacity, this.roles.executionPolicy, ...(this.roles.tracingPolicy ? [this.roles.tracingPolicy] : [])], ignoreChanges: ['desiredCount'] }) // autoscaling owns the count after creation
     this.registerOutputs({ serviceName: this.service.name, logGroupName: this.logGroup.name })
   }
 
@@ -85,7 +86,7 @@ export class AppService extends pulumi.ComponentResource {
     const definition = pulumi
       .all([args.imageUri, region, this.logGroup.name, args.publicUrl, args.apiKeysSecretArn, args.sessionSecretArn, args.redisUrlSecretArn, pulumi.all([args.trustedProxies, args.oauth])])
       .apply(([image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, redisUrlSecretArn, [trustedProxies, oauth]]) =>
-        JSON.stringify([containerDefinition({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrlSecretArn, trustedProxies, oauth })]),
+        JSON.stringify(taskContainers({ config, image, region, logGroupName, publicUrl, apiKeysSecretArn, sessionSecretArn, metricsServiceName: args.label, redisUrlSecretArn, trustedProxies, oauth })),
       )
     return new aws.ecs.TaskDefinition(name, {
       family: args.label,

@@ -177,13 +177,21 @@ function resolve<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((done) => output.apply(done))
 }
 
-/** The app's container definition as ECS receives it, with its environment as a map. */
+/** Every container definition of the task definition, as ECS receives them. */
+export function containers(run: ProgramRun): Record<string, any>[] {
+  return JSON.parse(run.one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Record<string, any>[]
+}
+
+/** A container's environment as a map. */
+export function environmentOf(definition: Record<string, any>): Record<string, string> {
+  return Object.fromEntries((definition.environment as { name: string; value: string }[]).map(({ name, value }) => [name, value]))
+}
+
+/** The app's container definition (the first, named `mcp`), with its environment as a map. */
 export function appContainer(run: ProgramRun): { definition: Record<string, any>; env: Record<string, string> } {
-  const definitions = JSON.parse(run.one('aws:ecs/taskDefinition:TaskDefinition').inputs.containerDefinitions) as Record<string, any>[]
-  if (definitions.length !== 1) throw new Error(`expected one container, found ${definitions.length}`)
-  const definition = definitions[0]!
-  const env = Object.fromEntries((definition.environment as { name: string; value: string }[]).map(({ name, value }) => [name, value]))
-  return { definition, env }
+  const [definition] = containers(run)
+  if (definition?.name !== 'mcp') throw new Error(`expected the app container first, found ${definition?.name}`)
+  return { definition, env: environmentOf(definition) }
 }
 
 export const INGRESS_RULE = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule'

@@ -2,7 +2,7 @@
 import * as pulumi from '@pulumi/pulumi'
 import t from 'tap'
 import infraConfig from '../../infra/config.js'
-import { EGRESS_RULE, INGRESS_RULE, MOCK_ACCOUNT, MOCK_DIGEST, MOCK_ORIGIN_FACING_CIDRS, MOCK_VPC, SECURITY_GROUP, appContainer, devStackConfig, runProgram } from './program.js'
+import { EGRESS_RULE, INGRESS_RULE, MOCK_ACCOUNT, MOCK_DIGEST, MOCK_ORIGIN_FACING_CIDRS, MOCK_VPC, SECURITY_GROUP, appContainer, containers, devStackConfig, runProgram } from './program.js'
 
 const { STOP_MARGIN_MS } = infraConfig
 
@@ -189,6 +189,15 @@ t.test('without OAuth nothing of it is declared: no Cognito, no MCP_OAUTH_* sett
   t.equal(run.resources.filter((resource) => resource.type.startsWith('aws:cognito/')).length, 0)
   t.same(Object.keys(env).filter((name) => name.startsWith('MCP_OAUTH_')), [])
   for (const name of ['oauthIssuer', 'oauthClientId', 'oauthClientSetup', 'cognitoUserPoolId', 'cognitoDomainUrl']) t.equal(run.outputs[name], undefined, name)
+})
+
+t.test('without tracing nothing of it is declared: one container, no OTEL_* setting, no permission on the task role', async (t) => {
+  t.same(containers(run).map((container) => container.name), ['mcp'])
+  t.same(Object.keys(env).filter((name) => name.startsWith('OTEL_')), [])
+  t.notOk('cpu' in definition, 'the app alone holds the task\'s CPU')
+  const taskRole = run.ofType('aws:iam/role:Role').find((role) => role.name.endsWith('-task'))!
+  t.same(run.ofType('aws:iam/rolePolicy:RolePolicy').filter((policy) => policy.inputs.role === taskRole.id), [])
+  t.equal(taskRole.inputs.description, 'MCP app: no AWS permissions')
 })
 
 t.test('the image is built from the root Dockerfile into the stack\'s own ECR repository', async (t) => {

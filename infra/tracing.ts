@@ -40,8 +40,9 @@ const COLLECTOR_HEAP_SPIKE_MIB = 20
 
 /**
  * Span attributes the X-Ray exporter turns into annotations, which X-Ray indexes so the console can filter traces
- * by them (X-Ray Developer Guide, "Annotations and metadata"); names from the OpenTelemetry semantic conventions
- * for MCP (docs/gen-ai/mcp.md). Everything else stays metadata, visible on the segment but not searchable.
+ * by them (awsxrayexporter config.go, `indexed_attributes`, citing X-Ray Developer Guide "Concepts: annotations
+ * and metadata"); names from the OpenTelemetry semantic conventions for MCP (semantic-conventions
+ * docs/gen-ai/mcp.md). Everything else stays metadata, visible on the segment but not searchable.
  */
 export const INDEXED_ATTRIBUTES = ['mcp.method.name', 'gen_ai.tool.name', 'mcp.session.id', 'error.type']
 
@@ -85,10 +86,12 @@ export interface CollectorInputs {
  * sidecar's awslogs driver ships to the log group, where CloudWatch extracts Embedded Metric Format lines into
  * metrics: the path the app's own metrics already take, with no CloudWatch or Logs permission on the task role
  * (awsemfexporter README, `output_destination`: "cloudwatch" or "stdout"). Chosen over CloudWatch's OTLP metrics
- * endpoint (https://monitoring.<region>.amazonaws.com/v1/metrics), which is in public preview, needs account-level
- * enabling and is queried with PromQL only (CloudWatch User Guide, "Query metrics with PromQL"), while EMF
- * metrics are plain CloudWatch metrics that alarms and dashboards use as they are. NoDimensionRollup: one metric
- * per attribute set, not the extra roll-ups every custom metric of which is billed.
+ * endpoint (https://monitoring.<region>.amazonaws.com/v1/metrics; CloudWatch User Guide, "Send metrics using
+ * OpenTelemetry"), which needs OpenTelemetry metrics ingestion enabled for the account, a SigV4 signing extension
+ * and a permission on the task role, in the Regions that offer it, and keeps its metrics apart, queried with PromQL
+ * ("Query metrics with PromQL"); EMF lines become the same classic metrics this stack's dashboard, alarms and
+ * autoscaling already read. NoDimensionRollup: one metric per attribute set, not the extra roll-ups every custom
+ * metric of which is billed.
  *
  * Both exporters are told the region: without it they look in the environment and EC2 instance metadata and fail to
  * start when neither has one (opentelemetry-collector-contrib internal/aws/awsutil/conn.go, GetAWSConfig).
@@ -118,12 +121,16 @@ export function collectorConfig(inputs: CollectorInputs): Record<string, unknown
 /**
  * The sidecar. Not essential: if it stops, the task and the app keep running (and ECS restarts it, below); and the
  * app does not depend on it, so the app starts whether or not the collector's image can be pulled. The price of
- * no dependency: when a task stops, ECS sends SIGTERM to both at once, so the collector is gone while the app
- * drains, and spans of the drain are lost.
+ * no dependency: ECS orders a task's shutdown only along container dependencies ("When a dependency is defined for
+ * container startup, for container shutdown it is reversed", ECS API Reference, ContainerDependency), so the
+ * collector may stop while the app drains, and spans of the drain can be lost.
  *
  * Its configuration travels inline in AOT_CONFIG_CONTENT: when that variable is set, the ADOT collector reads its
  * configuration from it instead of the file named on its command line (aws-otel-collector pkg/config/config_factory.go,
- * GetConfigProviderSettings; ADOT documentation, "Setting up the collector on Amazon ECS", custom configuration).
+ * GetConfigProviderSettings: "aws-otel-collector supports loading yaml config from Env Var including SSM parameter
+ * store for ECS use case"; its ECS template deployment-template/ecs/aws-otel-container-insights-prometheus-ec2-deployment-cfn.yaml
+ * passes it the same way, from an SSM parameter). Inline, the configuration is part of the task definition and
+ * changes with it.
  * Read-only root filesystem: in a container (the image sets RUN_IN_CONTAINER=True) the collector logs to stderr and
  * writes no file (pkg/logger/logger.go).
  */

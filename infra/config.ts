@@ -189,6 +189,9 @@ export const configSchema = z
     if (c.sessionsTargetPerTask >= c.maxSessionsPerTask) fail('sessionsTargetPerTask', 'must be below maxSessionsPerTask')
     if (c.peerPort === c.containerPort) fail('peerPort', 'must differ from containerPort')
     if (c.natGateways === 'none' && !c.vpcEndpoints) fail('vpcEndpoints', 'tasks without NAT need VPC endpoints to pull images')
+    // The collector's image is pulled from ECR Public and its spans go to the X-Ray API: neither is behind the VPC
+    // endpoints (./vpc-endpoints.ts), so without NAT the sidecar could never start or deliver.
+    if (c.tracingEnabled && c.natGateways === 'none') fail('tracingEnabled', 'needs a NAT gateway (natGateways): the collector image comes from ECR Public and traces go to X-Ray')
     oauthProblems(c).forEach(([key, message]) => fail(key, message))
   })
 

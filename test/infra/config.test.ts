@@ -61,6 +61,7 @@ const broken: [string, Record<string, string>, string][] = [
   ['a tool variable that is no environment variable name', { toolSettings: '{"WEATHER-UNITS":"metric"}' }, 'toolSettings'],
   ['a tool setting named like a tracing variable the stack sets', { toolSettings: '{"OTEL_TRACES_SAMPLER":"always_on"}' }, 'toolSettings'],
   ['a sampling ratio above 1', { tracingEnabled: 'true', tracingSampleRatio: '10' }, 'tracingSampleRatio'],
+  ['tracing without NAT (the collector image and X-Ray are outside the VPC endpoints)', { tracingEnabled: 'true', natGateways: 'none', vpcEndpoints: 'true' }, 'tracingEnabled'],
   ['a negative sampling ratio', { tracingEnabled: 'true', tracingSampleRatio: '-0.1' }, 'tracingSampleRatio'],
   ['a tool variable both plain and secret', { toolSettings: '{"WEATHER_API_KEY":"x"}', toolSecrets: '{"WEATHER_API_KEY":"arn:aws:secretsmanager:us-east-1:123456789012:secret:weather-AbCdEf"}' }, 'toolSecrets'],
   ['stopTimeout over the ECS maximum', { stopTimeoutSeconds: '121' }, 'stopTimeoutSeconds'],

@@ -26,13 +26,14 @@ export const OTLP_HTTP_ENDPOINT = '127.0.0.1:4318'
  * A small share of the task's CPU for the collector; the app container then gets the rest explicitly, since a
  * container's `cpu` is its CPU *shares* (ECS API Reference, ContainerDefinition `cpu`: "maps to CpuShares … Linux
  * containers share unallocated CPU units with other containers … with the same ratio as their allocated
- * amount"): left unset, the app would weigh 2 shares against the collector's 64 when both are busy.
+ * amount"; the kernel's minimum is 2): written out, the weights by which the two share a busy CPU are 64 to the rest
+ * of the task, not left to whatever an unset value becomes.
  */
 export const COLLECTOR_CPU = 64
 /**
  * The collector's memory: a soft reservation, and the memory_limiter bound on its heap, so a burst of telemetry
- * (or X-Ray slowing down) cannot take memory the app needs; above the limit it refuses data, which the app's
- * exporter drops after its retries.
+ * (or X-Ray slowing down) cannot take memory the app needs; above the limit the collector refuses new data with a
+ * retryable error instead of growing (memorylimiterprocessor).
  */
 const COLLECTOR_MEMORY_RESERVATION_MIB = 128
 const COLLECTOR_HEAP_LIMIT_MIB = 100

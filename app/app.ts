@@ -44,6 +44,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
     metrics: app.metrics,
     profiles: profileStore(app.redis, config.maxProfilesPerKey),
     audit: app.log.child({}, { level: 'info' }),
+    tracing: app.mcpTracing,
   }
   const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import proxyAddr from '@fastify/proxy-addr'
 import { z } from 'zod'
 import type { Grant } from './http/oauth.js'
+import type { TelemetrySettings } from './telemetry/sdk.js'
 import { parseApiKeys, splitAllowLists, unknownAllowances, type ApiKey, type CatalogNames } from './keys.js'
 
 /** A whole number from the environment, said in words when it is not one (zod's own text is "received NaN"). */
@@ -130,6 +131,24 @@ export const EnvSchema = z.object({
   MCP_EMF_NAMESPACE: z.string().min(1).max(255).optional(),
   MCP_EMF_SERVICE_NAME: z.string().min(1).max(255).default('mcp-server'),
   MCP_EMF_INTERVAL_MS: int(60_000, 1_000),
+  // OpenTelemetry's standard variables (opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables):
+  // checked here, read by the SDK itself (the exporters, sampler, batch processor and resource).
+  OTEL_SDK_DISABLED: z.enum(['true', 'false'], 'must be true or false').default('false'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json'], 'must be http/protobuf or http/json (grpc is not supported)').default('http/protobuf'),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], 'must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio')
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a ratio from 0 to 1')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_BSP_SCHEDULE_DELAY: whole().optional(),
+  OTEL_BSP_MAX_QUEUE_SIZE: whole(1).optional(),
+  OTEL_METRIC_EXPORT_INTERVAL: int(60_000, 100),
   MCP_WEATHER_URL: z.url({ protocol: /^https?$/ }).default('https://api.open-meteo.com/v1/forecast'),
   MCP_WEATHER_TIMEOUT_MS: int(5_000, 100),
   MCP_FILES_ROOT: z.string().min(1).default('files'),
@@ -184,12 +203,20 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     emf: env.MCP_EMF_NAMESPACE
       ? { namespace: env.MCP_EMF_NAMESPACE, serviceName: env.MCP_EMF_SERVICE_NAME, intervalMs: env.MCP_EMF_INTERVAL_MS }
       : undefined,
+    telemetry: telemetryOf(env),
     weatherUrl: env.MCP_WEATHER_URL,
     weatherTimeoutMs: env.MCP_WEATHER_TIMEOUT_MS,
     filesRoot: env.MCP_FILES_ROOT,
     filesMaxBytes: env.MCP_FILES_MAX_BYTES,
     maxProfilesPerKey: env.MCP_MAX_PROFILES_PER_KEY,
   }
+}
+
+/** Traces and metrics over OTLP, when an endpoint is set and the SDK is not disabled; otherwise none of it is loaded. */
+function telemetryOf(env: z.infer<typeof EnvSchema>): TelemetrySettings | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+  if (endpoint === undefined || env.OTEL_SDK_DISABLED === 'true') return undefined
+  return { protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL, metricExportIntervalMs: env.OTEL_METRIC_EXPORT_INTERVAL }
 }
 
 /** OAuth's settings, when MCP_OAUTH_ISSUER turns it on (checked together in `oauthProblems`). */

@@ -31,7 +31,8 @@ function sessionIdOf(request: FastifyRequest): string | undefined {
  * else is a plain 404. Errors and request logs are the public listener's own (`createListener`).
  */
 export async function buildPeerServer(app: FastifyInstance, config: Config, secret: string): Promise<FastifyInstance> {
-  const peer = await createListener(config, { loggerInstance: app.log.child({ listener: 'peer' }) })
+  const tracer = app.mcpTracing?.tracer
+  const peer = await createListener(config, { loggerInstance: app.log.child({ listener: 'peer' }) }, tracer && { tracer, relayed: true })
   peer.decorate('sessions', app.sessions)
   peer.decorate('sessionIds', app.sessionIds)
   peer.decorate('metrics', app.metrics)

@@ -41,7 +41,7 @@ export async function sdkSelfTest(config: Config): Promise<string | undefined> {
   const { key, secret } = generateDevelopmentKey()
   const log = new FailureLog()
   const app = await buildServer(
-    { ...config, keys: [key], basePath: '', redisUrl: undefined, emf: undefined, oauth: undefined, peerPort: 0, logLevel: 'error', allowedOrigins: [] },
+    { ...config, keys: [key], basePath: '', redisUrl: undefined, emf: undefined, oauth: undefined, telemetry: undefined, peerPort: 0, logLevel: 'error', allowedOrigins: [] },
     { logStream: log },
   )
   const post = async (body: object, headers: Record<string, string> = {}): Promise<Answer> => {

@@ -13,6 +13,7 @@ import type { Config } from './config.js'
 import errors from './http/errors.js'
 import { shapedJsonParser } from './http/json-body.js'
 import requestLog from './http/request-log.js'
+import httpTracing, { type HttpTracingOptions } from './http/tracing.js'
 
 /** Fastify settings shared by the public listener and the peer listener. */
 function serverOptions(config: Config) {
@@ -37,6 +38,7 @@ function serverOptions(config: Config) {
 export async function createListener(
   config: Config,
   options: Pick<FastifyHttpOptions<Server>, 'logger' | 'loggerInstance' | 'trustProxy'>,
+  tracing?: HttpTracingOptions,
 ): Promise<FastifyInstance> {
   const listener = Fastify({ ...serverOptions(config), ...options })
   listener.server.headersTimeout = config.headersTimeoutMs
@@ -48,5 +50,6 @@ export async function createListener(
   listener.decorate('parseJson', parseJson)
   await listener.register(errors)
   await listener.register(requestLog)
+  if (tracing) await listener.register(httpTracing, tracing)
   return listener
 }

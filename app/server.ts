@@ -6,6 +6,16 @@ import mcpApp from './app.js'
 import { buildPeerServer } from './peer.js'
 import { createListener } from './server-options.js'
 import { resolvePeerAddress } from './sessions/peer-address.js'
+import { SERVER_INFO } from './mcp/server.js'
+import { McpTracing } from './telemetry/mcp-spans.js'
+import { startTelemetry } from './telemetry/sdk.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** MCP spans and metrics over OpenTelemetry; undefined when tracing is off (no OTLP endpoint set). */
+    mcpTracing: McpTracing | undefined
+  }
+}
 
 /** Where a secret could appear in a log object; pino replaces it before the line is written. */
 export const REDACTED_PATHS = [
@@ -35,6 +45,8 @@ export interface ServerOptions {
  * When the peer port is on, a second listener for relayed requests starts and stops with it.
  */
 export async function buildServer(config: Config, { logStream }: ServerOptions = {}): Promise<FastifyInstance> {
+  const telemetry = config.telemetry && (await startTelemetry(config.telemetry, SERVER_INFO.version))
+  const mcpTracing = telemetry && new McpTracing(telemetry)
   const stdout = logStream ? undefined : pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_BYTES })
   const app = await createListener(config, {
     logger: {
@@ -46,7 +58,10 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
       stream: logStream ?? stdout,
     },
     trustProxy: config.trustProxy,
-  })
+  }, mcpTracing && { tracer: mcpTracing.tracer, relayed: false })
+  app.decorate('mcpTracing', mcpTracing)
+  // Last to close: the spans of what closing ended are exported before the process goes.
+  if (telemetry) app.addHook('onClose', () => telemetry.shutdown())
   const owner = await resolvePeerAddress(config)
   // Outside production one process is the rule and the warning only puzzled; a local cluster shares the secret
   // as production does (docs/architecture.md, "Sessions across tasks").
@@ -56,6 +71,7 @@ export async function buildServer(config: Config, { logStream }: ServerOptions =
   const secret = config.sessionSecret ?? randomBytes(32).toString('base64url')
   await app.register(mcpApp, { config, secret, owner })
   stdout?.on('drop', () => app.metrics.logLinesDropped.inc())
+  if (telemetry) app.metrics.countSpansDropped(() => telemetry.spansDropped)
   if (owner) {
     const peer = await buildPeerServer(app, config, secret)
     // Bound before the public port, in onReady: an error there fails listen() (onListen's errors are only

@@ -23,6 +23,7 @@ export async function runStdio(config: Config): Promise<void> {
     metrics: new Metrics(),
     profiles: new MemoryProfileStore(config.maxProfilesPerKey),
     audit: log.child({}, { level: 'info' }),
+    tracing: undefined,
   }
   const sessionId = `stdio-${randomUUID()}`
   const server = createMcpServer({ principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })

@@ -10,6 +10,8 @@ const FORBIDDEN: Record<string, string[]> = {
   sessions: ['transports', 'mcp'],
   transports: ['mcp'],
   mcp: ['http', 'sessions', 'transports'],
+  // Spans and metrics know MCP messages and OpenTelemetry, nothing of the app that reports them.
+  telemetry: ['http', 'sessions', 'transports', 'mcp'],
 }
 
 function importsOf(file: string): string[] {

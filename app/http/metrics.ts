@@ -35,6 +35,19 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry })
   }
+
+  /** With tracing on: the finished spans the export queue had no room for (the collector slow or away). */
+  countSpansDropped(dropped: () => number): void {
+    new Counter({
+      name: 'mcp_trace_spans_dropped_total',
+      help: 'Finished spans dropped because the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE)',
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        this.inc(dropped())
+      },
+    })
+  }
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import type { Counter, Histogram } from 'prom-client'
 import type { Principal } from '../keys.js'
 import { clientLogFor, type ClientLog } from './client-log.js'
 import type { ProfileStore } from './profiles.js'
+import type { McpTracing } from '../telemetry/mcp-spans.js'
 
 /** The metrics the catalog writes; the app hands it those of its Prometheus registry. */
 export interface ToolMetrics {
@@ -23,6 +24,8 @@ export interface Services {
    * and session itself, so no logger is built per call or per session.
    */
   audit: FastifyBaseLogger
+  /** Spans and metrics per the OpenTelemetry MCP conventions; undefined when tracing is off. */
+  tracing: McpTracing | undefined
 }
 
 /** Who a session belongs to; built once per session, or per request on MCP 2026-07-28 (which has no sessions). */

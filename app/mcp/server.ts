@@ -135,6 +135,7 @@ class SessionServer extends McpServer {
       if (isRequest(message)) protocol._onrequest(message, receiveExtra)
       else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
     }
+    this.session.services.tracing?.observe(transport, { principal: this.session.principal.name, sessionId: this.session.sessionId })
   }
 }
 

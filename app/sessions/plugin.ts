@@ -30,7 +30,7 @@ export interface SessionsOptions {
 /** The task's sessions, the ids they are known by and the relay to other tasks; readiness follows the drain. */
 export default fp(async function sessions(app: FastifyInstance, { config, createServer, secret, owner }: SessionsOptions) {
   app.decorate('sessionIds', new SessionIds(secret, owner ?? 'local'))
-  app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs) : undefined)
+  app.decorate('relay', owner ? new Relay(secret, app.metrics, config.heartbeatMs, app.mcpTracing?.tracer) : undefined)
   const registry = new SessionRegistry<AppTransport>(config, createServer, app.metrics, app.log)
   app.decorate('sessions', registry)
   app.decorate('modernRequests', new ModernRequests(config, app.metrics))

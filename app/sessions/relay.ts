@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, RpcCode, sessionNotFound } from '../http/errors.js'
 import type { Metrics } from '../http/metrics.js'
@@ -37,9 +38,9 @@ const SILENT_HEARTBEATS = 3
 
 /**
  * Request headers the owner needs, each covered by the signature; the client's key is not among them (the
- * owner trusts the signature).
+ * owner trusts the signature). The trace context travels too: the client's, or the relay's span when tracing is on.
  */
-const FORWARDED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'user-agent']
+const FORWARDED_HEADERS = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'user-agent', 'traceparent', 'tracestate']
 
 /** The forwarded headers as a signature covers them: each name with its value, or with nothing when absent. */
 export function forwardedHeaders(headers: IncomingHttpHeaders): string {
@@ -133,6 +134,15 @@ export class RelayVerifier {
 /** More relays within one window than the owner can remember: refuse rather than forget. */
 const relayBusy = () => new HttpError(503, 'Too many relayed requests; retry shortly', RpcCode.server, { 'retry-after': '1' })
 
+/**
+ * The context a relay span continues: the trace context in the `_meta` of a body that is one request (what the
+ * owner's MCP span would continue), else the active one (the HTTP request's span).
+ */
+function relayParent(body: unknown): Context {
+  const meta = (body as { id?: unknown; params?: { _meta?: Record<string, unknown> } } | undefined)?.params?._meta
+  return typeof meta?.traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, meta) : context.active()
+}
+
 function parseOwner(owner: string): { host: string; port: number } {
   const at = owner.lastIndexOf(':')
   return { host: owner.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(owner.slice(at + 1)) }
@@ -151,6 +161,8 @@ export class Relay {
     private readonly secret: string,
     private readonly metrics: Metrics,
     heartbeatMs: number,
+    /** Traces each relay as an HTTP CLIENT span whose context the owner continues; absent when tracing is off. */
+    private readonly tracer?: Tracer,
   ) {
     this.silenceMs = SILENT_HEARTBEATS * heartbeatMs
   }
@@ -185,16 +197,39 @@ export class Relay {
   /** The owner's answer, once its headers arrive. `client` is the response the answer is for. */
   private send(request: FastifyRequest, client: ServerResponse, sessionId: string, owner: string): Promise<IncomingMessage> {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body)
-    const signed = { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(request.headers), bodyDigest: bodyDigest(body) }
+    const forwarded: Record<string, string> = {}
+    for (const name of FORWARDED_HEADERS) {
+      const value = request.headers[name]
+      if (typeof value === 'string') forwarded[name] = value
+    }
+    const span = this.tracer && this.startSpan(request, owner, forwarded)
+    const signed = { method: request.method, url: request.url, sessionId, headers: forwardedHeaders(forwarded), bodyDigest: bodyDigest(body) }
     const headers: Record<string, string> = {
+      ...forwarded,
       [RELAY_HEADER]: signRelay(this.secret, relayedPrincipal(request.principal), signed),
       'x-forwarded-for': request.ip,
     }
-    for (const name of FORWARDED_HEADERS) {
-      const value = request.headers[name]
-      if (typeof value === 'string') headers[name] = value
-    }
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body))
+    const sent = this.request(request, client, owner, headers, body)
+    if (span) endWith(span, sent)
+    return sent
+  }
+
+  /** The relay's CLIENT span (HTTP client conventions), its context put in the forwarded trace headers. */
+  private startSpan(request: FastifyRequest, owner: string, forwarded: Record<string, string>): Span {
+    const { host, port } = parseOwner(owner)
+    const span = this.tracer!.startSpan(
+      request.method,
+      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': request.method, 'server.address': host, 'server.port': port, 'url.path': request.url.split('?')[0] } },
+      relayParent(request.body),
+    )
+    delete forwarded.traceparent
+    delete forwarded.tracestate
+    propagation.inject(trace.setSpan(ROOT_CONTEXT, span), forwarded)
+    return span
+  }
+
+  private request(request: FastifyRequest, client: ServerResponse, owner: string, headers: Record<string, string>, body: string | undefined): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const upstream = httpRequest({ ...parseOwner(owner), agent: this.agent, method: request.method, path: request.url, headers })
       let answered = false
@@ -227,6 +262,22 @@ export class Relay {
       upstream.end(body)
     })
   }
+}
+
+/** Ends a relay span when the owner's answer ends (or the relay fails). */
+function endWith(span: Span, sent: Promise<IncomingMessage>): void {
+  sent.then(
+    (response) => {
+      span.setAttribute('http.response.status_code', response.statusCode ?? 0)
+      if ((response.statusCode ?? 0) >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
+      response.once('close', () => span.end())
+    },
+    (error: NodeJS.ErrnoException) => {
+      span.setAttribute('error.type', error.code ?? 'Error')
+      span.setStatus({ code: SpanStatusCode.ERROR })
+      span.end()
+    },
+  )
 }
 
 function responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {

@@ -1,5 +1,7 @@
 // EXAMPLE tool: how to remove it is in docs/tools.md, "The examples".
+import type { Tracer } from '@opentelemetry/api'
 import { z } from 'zod'
+import { tracedFetch } from '../../telemetry/fetch.js'
 import { defineTool, toolError, toolJson } from '../define.js'
 
 /** The part of an Open-Meteo forecast answer this tool uses; anything else upstream sends is ignored. */
@@ -31,13 +33,13 @@ class UpstreamError extends Error {}
  * timeout, so the timeout covers a body that stalls too; every way upstream can fail becomes an
  * UpstreamError whose message is safe to show the model. Redirects are never followed (`redirect: 'manual'`
  * hands the 3xx back, per the Fetch standard as Node's undici implements it): the configured URL is the
- * only host this tool talks to.
+ * only host this tool talks to. With tracing on, the request is a CLIENT span of the call's span.
  */
-async function fetchForecast(url: URL, signal: AbortSignal, timeoutMs: number) {
+async function fetchForecast(url: URL, signal: AbortSignal, timeoutMs: number, tracer: Tracer | undefined) {
   const timedOut = () => new UpstreamError(`The weather service did not answer within ${timeoutMs} ms`)
   let response: Response
   try {
-    response = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'application/json' } })
+    response = await tracedFetch(tracer, url, { signal, redirect: 'manual', headers: { accept: 'application/json' } })
   } catch (error) {
     if (signal.aborted) throw timedOut()
     throw new UpstreamError('The weather service could not be reached', { cause: error })
@@ -83,7 +85,7 @@ export default defineTool({
     const signal = AbortSignal.any([ctx.mcpReq.signal, AbortSignal.timeout(weatherTimeoutMs)])
     await clientLog('info', `Asking the weather service about ${latitude}, ${longitude}`)
     try {
-      const { current, current_units: units } = await fetchForecast(url, signal, weatherTimeoutMs)
+      const { current, current_units: units } = await fetchForecast(url, signal, weatherTimeoutMs, services.tracing?.tracer)
       return toolJson({
         time: current.time,
         temperature: current.temperature_2m,

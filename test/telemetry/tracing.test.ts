@@ -76,6 +76,18 @@ t.test('every era: one SERVER span per request, continuing the traceparent in _m
   }
 })
 
+t.test('without a traceparent in _meta, the span continues the HTTP traceparent header', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const task = await tracedTask(t, receiver)
+  const { traceId, spanId, meta } = clientContext()
+  const client = await connect(t, task.url, ALICE, 'streamable-http', { headers: meta })
+  await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })
+  const span = await spanNamed(receiver, 'tools/call add', traceId)
+  const http = receiver.spans.find((candidate) => candidate.spanId === span?.links[0]?.spanId)
+  t.equal(span?.parentSpanId, spanId, "the request's span is a child of the header's context")
+  t.match(http, { name: 'POST /mcp', traceId, parentSpanId: spanId }, 'as is the HTTP span it links to')
+})
+
 t.test('a tool answering isError is error.type tool_error; its upstream call is a CLIENT child span whose context reaches upstream', async (t) => {
   const upstreamTraceparents: string[] = []
   const upstream = createServer((request, response) => {

@@ -9,6 +9,7 @@ import metrics from './http/metrics.js'
 import security from './http/security.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
+import { toolsWithParamHeaders } from './mcp/catalog.js'
 import { createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
 import emf from './sessions/emf.js'
@@ -51,5 +52,5 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit } })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders } })
 })

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import type { CatalogNames } from '../keys.js'
 import type { PromptDefinition } from './define-prompt.js'
 import type { ResourceDefinition } from './define-resource.js'
@@ -26,6 +27,14 @@ export const tools = [add, getWeather, readFile, createUserProfile, longTask, su
 export const resources: ResourceDefinition[] = [appConfig, userProfile]
 
 export const prompts = [reviewCode, debugError] as PromptDefinition[]
+
+/**
+ * The tools with a parameter mirrored in an `Mcp-Param-*` header (an `x-mcp-header` on a top-level property of
+ * their input schema, SEP-2243): on MCP 2026-07-28 their calls must carry the header, which the SDK checks.
+ */
+export const toolsWithParamHeaders: ReadonlySet<string> = new Set(
+  tools.filter((tool) => Object.values(tool.inputSchema).some((property) => z.globalRegistry.get(property)?.['x-mcp-header'] !== undefined)).map((tool) => tool.name),
+)
 
 /** The names allow-lists use (`tools=`, `prompts=`, `resources=`), checked against every key at start-up. */
 export const catalogNames: CatalogNames = {

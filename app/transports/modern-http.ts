@@ -45,7 +45,7 @@ function describe(body: unknown) {
   }
 }
 
-/** Who a `subscriptions/listen` stream is opened for: the request's principal and log, found by its web Request. */
+/** Who a request through the SDK's entry is served for: the request's principal and log, found by its web Request. */
 interface Caller {
   principal: Principal
   log: FastifyBaseLogger
@@ -55,6 +55,8 @@ export interface ModernHttpOptions {
   createServer: ServerFactory
   heartbeatMs: number
   audit: FastifyBaseLogger
+  /** Tools whose calls carry `Mcp-Param-*` headers (SEP-2243): served through the SDK's entry, which checks them. */
+  toolsWithParamHeaders: ReadonlySet<string>
 }
 
 /**
@@ -65,27 +67,36 @@ export interface ModernHttpOptions {
  * heartbeats for a silent call. We do not hand requests to the SDK's entry (`createMcpHandler`): it turns each
  * into a web Request and its answer into a web Response, which made a modern call cost 1.8× the CPU in the
  * benchmark's profile (1.49 against 0.83 ms), and it would classify the request a second time.
- * `subscriptions/listen` still goes to the SDK's entry, whose event bus feeds that stream.
+ * Two kinds of request still go to the SDK's entry: `subscriptions/listen`, whose stream its event bus feeds, and
+ * a call to a tool with `x-mcp-header` parameters, whose `Mcp-Param-*` headers it checks against the arguments
+ * before dispatch (index.mjs, `serveModern`: `scanXMcpHeaderDeclarations`, `validateMcpParamHeaders`).
  */
-export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit }: ModernHttpOptions) {
+export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit, toolsWithParamHeaders }: ModernHttpOptions) {
   const callers = new WeakMap<Request, Caller>()
-  const listenEntry = createMcpHandler(
+  const sdkEntry = createMcpHandler(
     ({ requestInfo }) => {
       const caller = requestInfo && callers.get(requestInfo)
       if (!caller) throw new Error('a modern request reached the SDK without its caller')
       return createServer(caller.principal, undefined, caller.log)
     },
-    { legacy: 'reject', keepAliveMs: heartbeatMs, onerror: (error) => app.log.debug({ err: error }, 'subscriptions/listen refused or failed') },
+    { legacy: 'reject', keepAliveMs: heartbeatMs, onerror: (error) => app.log.debug({ err: error }, 'a request through the SDK entry was refused or failed') },
   )
-  app.addHook('onClose', () => listenEntry.close())
+  app.addHook('onClose', () => sdkEntry.close())
 
-  /** A `subscriptions/listen` stream, copied from the SDK's entry through our bound; true if it ended whole. */
-  async function listen(request: FastifyRequest, stream: BoundedStream): Promise<boolean> {
+  /** Whether the SDK's entry serves the request (see above) rather than our exchange. */
+  function forSdkEntry(route: ModernMessage): boolean {
+    if (route.messageKind !== 'request') return false
+    const { method, params } = route.message
+    return method === 'subscriptions/listen' || (method === 'tools/call' && typeof params?.name === 'string' && toolsWithParamHeaders.has(params.name))
+  }
+
+  /** The SDK entry's answer (a JSON body or an event stream), copied through our bound; true if it ended whole. */
+  async function throughSdkEntry(request: FastifyRequest, stream: BoundedStream): Promise<boolean> {
     const aborted = new AbortController()
     const webRequest = new Request('http://localhost/mcp', { method: 'POST', headers: entryHeaders(request), signal: aborted.signal })
     callers.set(webRequest, { principal: request.principal, log: request.log })
     stream.whenEnded(() => aborted.abort())
-    const response = await listenEntry.fetch(webRequest, { parsedBody: request.body })
+    const response = await sdkEntry.fetch(webRequest, { parsedBody: request.body })
     if (!stream.open) {
       await response.body?.cancel()
       return false
@@ -98,7 +109,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
         if (!stream.write(chunk.value)) return false
       }
     }
-    // The SDK's stream also ends when we cancel it because the client left: that listen did not end whole.
+    // The SDK's stream also ends when we cancel it because the client left: that answer did not end whole.
     if (!stream.open) return false
     stream.end()
     return true
@@ -140,7 +151,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     stream.whenEnded(release)
     let complete = false
     try {
-      complete = route.messageKind === 'request' && route.message.method === 'subscriptions/listen' ? await listen(request, stream) : await exchange(request, route, stream)
+      complete = forSdkEntry(route) ? await throughSdkEntry(request, stream) : await exchange(request, route, stream)
     } catch (error) {
       request.log.error({ err: error }, 'modern request failed while answering')
       if (!reply.raw.headersSent) {

@@ -88,8 +88,9 @@ export const rejection = (route: Extract<ModernRoute, { kind: 'reject' }>): Refu
  * missing or disagrees with the body (-32020; `validateStandardRequestHeaders`, of which the classification
  * checks only the disagreements it can see). Written here because we serve the request without the SDK's
  * entry (see modern-http.ts). Its other rungs have nothing to check in SDK 2.4.0 or in our catalog: no method
- * requires a client capability (`REQUIRED_CLIENT_CAPABILITIES_BY_METHOD` is empty), no tool declares an
- * `x-mcp-header` parameter, and no tool requires an OAuth scope of its own (MCP_OAUTH_REQUIRED_SCOPES apply to every request).
+ * requires a client capability (`REQUIRED_CLIENT_CAPABILITIES_BY_METHOD` is empty), a call to a tool with
+ * `x-mcp-header` parameters goes to the SDK's entry, which checks its `Mcp-Param-*` headers, and no tool
+ * requires an OAuth scope of its own (MCP_OAUTH_REQUIRED_SCOPES apply to every request).
  */
 export function refusal(route: ModernMessage, request: FastifyRequest): Refusal | undefined {
   const revision = route.classification.revision

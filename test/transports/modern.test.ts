@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { catalogNames } from '../../app/mcp/catalog.js'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
@@ -322,4 +325,37 @@ t.test('logging on a modern request follows the level the request asks for, and 
   const silent = await call({})
   t.notMatch(silent, /notifications\/message/, 'no level asked: nothing logged to the client')
   t.match(silent, /Finished all 2 steps/)
+})
+
+t.test('a tool parameter mirrored in an Mcp-Param header (x-mcp-header, SEP-2243): sent by the SDK client, checked by the server', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'param-header-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  writeFileSync(join(root, 'notes.md'), 'hello')
+  const server = await startServer(t, { ...ENV, MCP_FILES_ROOT: root })
+  const exchanges: Exchange[] = []
+  const client = await modernClient(t, server, { pin: MODERN }, ALICE, exchanges)
+  const { tools } = await client.listTools()
+  t.match(tools.find((tool) => tool.name === 'read_file')?.inputSchema, { properties: { path: { 'x-mcp-header': 'File-Path' } } }, 'tools/list declares the header on read_file.path')
+  const read = await client.callTool({ name: 'read_file', arguments: { path: 'notes.md' } })
+  t.match(read.content, [{ type: 'text', text: /hello/ }], 'the SDK client calls it')
+  t.equal(exchanges.at(-1)?.requestHeaders.get('mcp-param-file-path'), 'notes.md', 'and mirrors the argument in Mcp-Param-File-Path')
+
+  const headers = (extra: Record<string, string> = {}) => modernHeaders('tools/call', { 'mcp-name': 'read_file', ...extra })
+  const call = { name: 'read_file', arguments: { path: 'notes.md' } }
+  const missing = await rawCall(server, call, headers())
+  t.equal(missing.status, 400, 'the header absent: 400')
+  t.match(await missing.json(), { id: 7, error: { code: -32020, data: { mismatch: { header: 'Mcp-Param-File-Path' } } } })
+  const other = await rawCall(server, call, headers({ 'mcp-param-file-path': 'secret.md' }))
+  t.equal(other.status, 400, 'the header naming another path: 400')
+  t.match(await other.json(), { error: { code: -32020, message: /decodes to "secret.md"/ } })
+  const badBase64 = await rawCall(server, call, headers({ 'mcp-param-file-path': '=?base64?not base64?=' }))
+  t.equal(badBase64.status, 400, 'an invalid Base64 sentinel: 400')
+  t.match(await badBase64.json(), { error: { code: -32020, message: /invalid Base64/ } })
+  const encoded = await rawCall(server, call, headers({ 'mcp-param-file-path': `=?base64?${Buffer.from('notes.md').toString('base64')}?=` }))
+  t.equal(encoded.status, 200, 'the Base64 form of the same path: served')
+  t.match(await encoded.json(), { id: 7, result: { content: [{ text: /hello/ }] } })
+  const audited = server.logs.records().filter((record) => record.event === 'modern_request' && record.name === 'read_file')
+  t.same(audited.map((record) => record.status), [200, 400, 400, 400, 200], 'each request is audited with its status')
+  await nothingHeld(t, server)
+  await stillServes(t, server)
 })

@@ -58,7 +58,14 @@ export default defineTool({
     'Reads a UTF-8 text file from the server\'s file sandbox. Give a path relative to the sandbox, such as ' +
     '"notes/todo.md"; absolute paths, ".." and links leading outside the sandbox are refused, as are directories and large files.',
   inputSchema: {
-    path: z.string().min(1).max(1024).describe('Path of the file, relative to the sandbox root, e.g. "notes/todo.md"'),
+    // Mirrored in the `Mcp-Param-File-Path` header by 2026-07-28 clients (SEP-2243), so a gateway can allow
+    // or route by path without reading the body; the server checks the header against the argument.
+    path: z
+      .string()
+      .min(1)
+      .max(1024)
+      .describe('Path of the file, relative to the sandbox root, e.g. "notes/todo.md"')
+      .meta({ 'x-mcp-header': 'File-Path' }),
   },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async run({ path }, { services, log, clientLog }) {

@@ -12,6 +12,7 @@ import { profileStore } from './mcp/profiles.js'
 import { toolsWithParamHeaders } from './mcp/catalog.js'
 import { createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
+import changeEvents from './sessions/change-events.js'
 import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
 import type { ServerFactory } from './sessions/registry.js'
@@ -40,17 +41,19 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(inputBounds, { config })
   await app.register(oauthResource, { settings: config.oauth, basePath: config.basePath })
   await app.register(auth, { config, keys: config.keys })
+  await app.register(changeEvents)
   const services: Services = {
     config,
     metrics: app.metrics,
     profiles: profileStore(app.redis, config.maxProfilesPerKey),
     audit: app.log.child({}, { level: 'info' }),
     tracing: app.mcpTracing,
+    changes: app.changeEvents,
   }
   const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders } })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders, changes: app.changeEvents } })
 })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { pino } from 'pino'
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio'
+import { InMemoryServerEventBus } from '@modelcontextprotocol/server'
 import type { Config } from './config.js'
 import { Metrics } from './http/metrics.js'
 import type { ApiKey } from './keys.js'
@@ -24,6 +25,8 @@ export async function runStdio(config: Config): Promise<void> {
     profiles: new MemoryProfileStore(config.maxProfilesPerKey),
     audit: log.child({}, { level: 'info' }),
     tracing: undefined,
+    // One session on stdio: its changes reach only itself.
+    changes: new InMemoryServerEventBus(),
   }
   const sessionId = `stdio-${randomUUID()}`
   const server = createMcpServer({ principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })

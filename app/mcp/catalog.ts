@@ -13,6 +13,7 @@ import getWeather from './tools/get-weather.js'
 import longTask from './tools/long-task.js'
 import readFile from './tools/read-file.js'
 import summarize from './tools/summarize.js'
+import updateUserProfile from './tools/update-user-profile.js'
 import whoami from './tools/whoami.js'
 
 /**
@@ -22,7 +23,7 @@ import whoami from './tools/whoami.js'
  * Every entry below is an EXAMPLE, each showing one pattern (docs/tools.md, "The examples"): keep the ones
  * you need and remove the others as that section says (the file, its line here, its tests and settings).
  */
-export const tools = [add, getWeather, readFile, createUserProfile, longTask, summarize, whoami] as ToolDefinition[]
+export const tools = [add, getWeather, readFile, createUserProfile, updateUserProfile, longTask, summarize, whoami] as ToolDefinition[]
 
 export const resources: ResourceDefinition[] = [appConfig, userProfile]
 

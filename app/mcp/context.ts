@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { AuthInfo, McpServer, ServerContext } from '@modelcontextprotocol/server'
+import type { AuthInfo, McpServer, ServerContext, ServerEventBus } from '@modelcontextprotocol/server'
 import type { Config } from '../config.js'
 import type { Counter, Histogram } from 'prom-client'
 import type { Principal } from '../keys.js'
@@ -26,6 +26,11 @@ export interface Services {
   audit: FastifyBaseLogger
   /** Spans and metrics per the OpenTelemetry MCP conventions; undefined when tracing is off. */
   tracing: McpTracing | undefined
+  /**
+   * Where the catalog says what changed (a list, a resource), for clients that listen: 2026-07-28
+   * `subscriptions/listen` streams and 2025 sessions' resource subscriptions, on every task.
+   */
+  changes: ServerEventBus
 }
 
 /** Who a session belongs to; built once per session, or per request on MCP 2026-07-28 (which has no sessions). */

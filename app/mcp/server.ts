@@ -7,6 +7,7 @@ import {
   type JSONRPCRequest,
   type JSONRPCResponse,
   type MessageExtraInfo,
+  type ServerEventBus,
   type Transport,
 } from '@modelcontextprotocol/server'
 import type { Principal } from '../keys.js'
@@ -21,11 +22,13 @@ export const SERVER_INFO = { name: 'mcp-fargate-server', version: '0.1.0' }
 
 /**
  * What the catalog's registration gives a server (`listChanged: true` is what registering declares), written
- * out so that a server can answer from a catalog registered elsewhere. The SDK's default JSON Schema
+ * out so that a server can answer from a catalog registered elsewhere. `resources.subscribe`: a 2025 session
+ * takes `resources/subscribe` (SessionServer), a 2026-07-28 `subscriptions/listen` stream `resourceSubscriptions`
+ * (the SDK's listen router honours them only when this is declared: listenRouter `honoredFilter`). The SDK's default JSON Schema
  * validator (Ajv, used only to check elicitation answers) builds its engines on first use, so an idle
  * session does not pay for one (server dist ajvProvider: "lazily, on the first getValidator call needing each").
  */
-const CAPABILITIES = { logging: {}, tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} }
+const CAPABILITIES = { logging: {}, tools: { listChanged: true }, resources: { listChanged: true, subscribe: true }, prompts: { listChanged: true }, completions: {} }
 
 /**
  * Where SDK 2.4.0's `McpServer` keeps what was registered on it. Its constructor installs the list, call,
@@ -95,6 +98,7 @@ function catalogOfLists({ allowedTools, allowedPrompts, allowedResources }: Prin
  */
 class SessionServer extends McpServer {
   private readonly authInfo: AuthInfo
+  private subscriptions: ResourceSubscriptions | undefined
 
   constructor(private readonly session: SessionContext) {
     super(SERVER_INFO, {
@@ -111,6 +115,17 @@ class SessionServer extends McpServer {
     if (typeof own.setCompletionRequestHandler !== 'function') throw new Error('@modelcontextprotocol/server no longer has setCompletionRequestHandler')
     own.setCompletionRequestHandler()
     this.authInfo = sessionAuthInfo({ ...session, server: this })
+    if (session.sessionId !== undefined) {
+      this.server.setRequestHandler('resources/subscribe', (request) => {
+        this.subscriptions ??= new ResourceSubscriptions(this.server, session.services.changes)
+        this.subscriptions.add(request.params.uri)
+        return {}
+      })
+      this.server.setRequestHandler('resources/unsubscribe', (request) => {
+        this.subscriptions?.remove(request.params.uri)
+        return {}
+      })
+    }
   }
 
   /** A call refused by its input schema: the SDK answers it before any handler runs, so it is audited here. */
@@ -135,7 +150,47 @@ class SessionServer extends McpServer {
       if (isRequest(message)) protocol._onrequest(message, receiveExtra)
       else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
     }
+    const closed = transport.onclose
+    transport.onclose = () => {
+      this.subscriptions?.clear()
+      closed?.()
+    }
     this.session.services.tracing?.observe(transport, { principal: this.session.principal.name, sessionId: this.session.sessionId })
+  }
+}
+
+/**
+ * The resources a 2025 session subscribed to (`resources/subscribe`): told with
+ * `notifications/resources/updated` when the catalog says one changed, on whichever task it changed (the change
+ * events cross tasks through Redis). A session listens to the events only while it holds a subscription.
+ * Subscribing names a URI, nothing more: being told that a URI changed tells a client no content, and reading
+ * it is checked as always.
+ */
+class ResourceSubscriptions {
+  private readonly uris = new Set<string>()
+  private stopListening: (() => void) | undefined
+
+  constructor(
+    private readonly server: Server,
+    private readonly changes: ServerEventBus,
+  ) {}
+
+  add(uri: string): void {
+    this.uris.add(uri)
+    this.stopListening ??= this.changes.subscribe((event) => {
+      if (event.kind === 'resource_updated' && this.uris.has(event.uri)) this.server.sendResourceUpdated({ uri: event.uri }).catch(() => {})
+    })
+  }
+
+  remove(uri: string): void {
+    this.uris.delete(uri)
+    if (this.uris.size === 0) this.clear()
+  }
+
+  clear(): void {
+    this.uris.clear()
+    this.stopListening?.()
+    this.stopListening = undefined
   }
 }
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { INTERNAL_ERROR, createMcpHandler } from '@modelcontextprotocol/server'
+import { INTERNAL_ERROR, createMcpHandler, type ServerEventBus } from '@modelcontextprotocol/server'
 import { hijack } from '../sessions/hijack.js'
 import { holdOf } from '../http/input-bounds.js'
 import type { Principal } from '../keys.js'
@@ -57,6 +57,8 @@ export interface ModernHttpOptions {
   audit: FastifyBaseLogger
   /** Tools whose calls carry `Mcp-Param-*` headers (SEP-2243): served through the SDK's entry, which checks them. */
   toolsWithParamHeaders: ReadonlySet<string>
+  /** The change events `subscriptions/listen` streams are fed from. */
+  changes: ServerEventBus
 }
 
 /**
@@ -71,7 +73,7 @@ export interface ModernHttpOptions {
  * a call to a tool with `x-mcp-header` parameters, whose `Mcp-Param-*` headers it checks against the arguments
  * before dispatch (index.mjs, `serveModern`: `scanXMcpHeaderDeclarations`, `validateMcpParamHeaders`).
  */
-export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit, toolsWithParamHeaders }: ModernHttpOptions) {
+export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit, toolsWithParamHeaders, changes }: ModernHttpOptions) {
   const callers = new WeakMap<Request, Caller>()
   const sdkEntry = createMcpHandler(
     ({ requestInfo }) => {
@@ -79,7 +81,7 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
       if (!caller) throw new Error('a modern request reached the SDK without its caller')
       return createServer(caller.principal, undefined, caller.log)
     },
-    { legacy: 'reject', keepAliveMs: heartbeatMs, onerror: (error) => app.log.debug({ err: error }, 'a request through the SDK entry was refused or failed') },
+    { legacy: 'reject', keepAliveMs: heartbeatMs, bus: changes, onerror: (error) => app.log.debug({ err: error }, 'a request through the SDK entry was refused or failed') },
   )
   app.addHook('onClose', () => sdkEntry.close())
 

@@ -203,6 +203,8 @@ export async function pushModern(pusher: Pusher, lanes: number): Promise<ModernP
     'mcp-protocol-version': '2026-07-28',
     'mcp-method': 'tools/call',
     'mcp-name': 'read_file',
+    // read_file mirrors its path in this header (x-mcp-header); a call without it is refused.
+    'mcp-param-file-path': BIG_FILE,
   }
   let id = 0
   const lane = async () => {

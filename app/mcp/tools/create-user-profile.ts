@@ -26,6 +26,8 @@ export default defineTool({
       throw error
     }
     await clientLog('info', `Created profile ${profile.id}`)
+    // The resources the key lists grew by one: `subscriptions/listen` streams that asked are told, on every task.
+    services.changes.publish({ kind: 'resources_list_changed' })
     return {
       content: [
         { type: 'text', text: JSON.stringify(profile) },

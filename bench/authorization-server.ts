@@ -1,17 +1,11 @@
 import { join } from 'node:path'
 import { freePort } from './ports.js'
-import { projectRoot, startProcess, type RunningProcess } from './servers.js'
+import { getJson, projectRoot, startProcess, type RunningProcess } from './servers.js'
 
 /** The script of the authorization server process (oauth2-mock-server), shared with the OAuth tests. */
 export const AUTHORIZATION_SERVER_SCRIPT = join(projectRoot(), 'bench', 'servers', 'authorization-server.mjs')
 
 const EXCHANGE_TIMEOUT_MS = 10_000
-
-async function getJson(url: string): Promise<any> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS) })
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`)
-  return response.json()
-}
 
 /**
  * An access token from the authorization server's token endpoint (client credentials), shaped by `params`

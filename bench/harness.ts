@@ -10,8 +10,9 @@ import { measureHeavyInput, type HeavyInputResult } from './heavy-input.js'
 import { measureNeverReading, type NeverReadingResult } from './never-reading.js'
 import { measureRelay, type RelayResult } from './relay.js'
 import type { Baseline } from './baseline.js'
-import { BENCH_TOKEN_PRINCIPAL, mintBenchTokens, oauthEnvironment, startAuthorizationServer } from './authorization-server.js'
-import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningServer, type ServerKind } from './servers.js'
+import { BENCH_TOKEN_PRINCIPAL, mintBenchTokens, oauthEnvironment, startAuthorizationServer, type AuthorizationServer } from './authorization-server.js'
+import { TRACING_SAMPLERS, startOtlpSink, tracingEnvironment, type OtlpSink, type TracingSampler } from './otlp-sink.js'
+import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningProcess, type RunningServer, type ServerKind } from './servers.js'
 import { percentile } from './stats.js'
 
 export type Figures = Record<string, number>
@@ -28,17 +29,28 @@ export interface Measurement {
   reasons: string[]
 }
 
-/** Our server with OAuth on, at the larger call level, calling with access tokens instead of the key (issue 24). */
-export interface TokenMeasurement {
+/**
+ * Our server with something turned on, through the calls test at the larger level, run right after its key run
+ * of the same repetition (the run it is paired with), beside a companion process of its own.
+ */
+export interface VariantRun {
   repetition: number
   transport: TransportName
-  /** Our server's, then the authorization server's. */
+  /** Our server's, then its companion's. */
   pids: number[]
   figures: Figures
-  /** How often the authorization server served its key set: once our server had started, and after the last call. */
-  jwksServed: { started: number; afterCalls: number }
+  /** What the companion counted of our server's requests: once our server had started, and after the last call. */
+  counted: { started: number; afterCalls: number }
   failures: number
   reasons: string[]
+}
+
+/** With OAuth on, calling with access tokens instead of the key (issue 24); counted: the times the authorization server served its key set. */
+export type TokenMeasurement = VariantRun
+
+/** With tracing on, exporting to an OTLP sink (issue 25); counted: the trace export requests the sink took. */
+export interface TracingMeasurement extends VariantRun {
+  sampler: TracingSampler
 }
 
 /** Which earlier build ran as the baseline, or why none did. */
@@ -54,6 +66,8 @@ export interface RunResults {
   relay: RelayResult[]
   /** Our server with OAuth on, calling with tokens at the larger level, beside the same repetition's key figures. */
   tokens: TokenMeasurement[]
+  /** Our server with tracing on, each sampler, at the larger level, beside the same repetition's key figures (tracing off). */
+  tracing: TracingMeasurement[]
   /** Our server alone: RSS growth under a client that never reads (issue 12). */
   neverReading: NeverReadingResult[]
   /** Our server alone: RSS growth under one key pushing what it sends (heavy JSON, slow uploads). */
@@ -128,34 +142,99 @@ async function idleTest(server: RunningServer, transport: TransportName, profile
   }
 }
 
+/** How our server is run differently from its key run, and the companion process that makes the difference. */
+interface Variant<Companion extends RunningProcess> {
+  /** In the progress lines. */
+  label: string
+  /** In the log files' names. */
+  slug: string
+  startCompanion(logFile: string): Promise<Companion>
+  /** Our server's environment beside the companion. */
+  env(companion: Companion): Record<string, string>
+  /** What the companion has counted of our server's requests so far. */
+  count(companion: Companion): Promise<number>
+  /** What `count` counts, in the progress lines. */
+  counts: string
+  /** Who each session is when not the benchmark key. */
+  targets?(companion: Companion, server: RunningServer, sessions: number): Promise<(index: number) => Target>
+}
+
 /**
- * The calls test with OAuth access tokens instead of the key: a fresh authorization server process and our server
- * with OAuth on against it; each session presents a token of its own (its own client, one subject), minted
- * before the sessions open. The first call of a token verifies its signature (while opening); every later one is a
- * cache hit. The authorization server counts the times it served its key set, so the report can show that none
- * was fetched while the sessions opened and called.
+ * The calls test at `sessions` on our server run as `variant` says: a fresh companion process first, then our
+ * server, both stopped by pid (our server first). The companion's count is read once our server has started and
+ * after the last call, so the report can show what our server asked of it while the sessions opened and called.
  */
-async function tokenTest(repetition: number, transport: TransportName, sessions: number, profile: Profile, logDir: string): Promise<TokenMeasurement> {
-  const authorizationServer = await startAuthorizationServer(join(logDir, `${repetition}-${transport}-authorization-server.log`))
+async function variantTest<Companion extends RunningProcess>(variant: Variant<Companion>, repetition: number, transport: TransportName, sessions: number, profile: Profile, logDir: string): Promise<VariantRun> {
+  const logFile = (who: string) => join(logDir, `${repetition}-${transport}-${variant.slug}-${who}.log`)
+  const companion = await variant.startCompanion(logFile('companion'))
   try {
-    const server = await startServer('us', { logFile: join(logDir, `${repetition}-${transport}-us-oauth.log`), env: oauthEnvironment(authorizationServer.issuer) })
+    const server = await startServer('us', { logFile: logFile('us'), env: variant.env(companion) })
     try {
-      const tokens = await mintBenchTokens(authorizationServer.issuer, sessions)
+      const target = variant.targets ? await variant.targets(companion, server, sessions) : targetOf(server)
       const failures = new Failures()
-      const started = await authorizationServer.jwksServed()
-      const figures = await callTest(server, transport, sessions, profile, failures, (index) => ({ url: server.url, secret: tokens[index], principal: BENCH_TOKEN_PRINCIPAL }))
-      const jwksServed = { started, afterCalls: await authorizationServer.jwksServed() }
-      return { repetition, transport, pids: [server.pid, authorizationServer.pid], figures, jwksServed, failures: failures.count, reasons: failures.reasons }
+      const started = await variant.count(companion)
+      const figures = await callTest(server, transport, sessions, profile, failures, target)
+      const counted = { started, afterCalls: await variant.count(companion) }
+      return { repetition, transport, pids: [server.pid, companion.pid], figures, counted, failures: failures.count, reasons: failures.reasons }
     } finally {
       await server.stop()
     }
   } finally {
-    await authorizationServer.stop()
+    await companion.stop()
   }
 }
 
-/** The test that is also run with tokens: the calls at the larger level. */
-const tokenPlanName = (profile: Profile) => `calls @${profile.levels[1]}`
+/**
+ * OAuth access tokens instead of the key: an authorization server process and our server with OAuth on against
+ * it; each session presents a token of its own (its own client, one subject), minted before the sessions open.
+ * The first call of a token verifies its signature (while opening); every later one is a cache hit. The
+ * authorization server counts the times it served its key set, so the report can show that none was fetched
+ * while the sessions opened and called.
+ */
+const TOKENS: Variant<AuthorizationServer> = {
+  label: 'with OAuth tokens',
+  slug: 'us-oauth',
+  startCompanion: startAuthorizationServer,
+  env: (authorizationServer) => oauthEnvironment(authorizationServer.issuer),
+  count: (authorizationServer) => authorizationServer.jwksServed(),
+  counts: 'JWKS served',
+  async targets(authorizationServer, server, sessions) {
+    const tokens = await mintBenchTokens(authorizationServer.issuer, sessions)
+    return (index) => ({ url: server.url, secret: tokens[index], principal: BENCH_TOKEN_PRINCIPAL })
+  },
+}
+
+/**
+ * Tracing on with `sampler`, exporting to an OTLP sink process (so that taking the exports costs neither our
+ * server nor the load generator); the sink counts the trace export requests, which shows spans really left.
+ */
+const tracing = (sampler: TracingSampler, profile: Profile): Variant<OtlpSink> => ({
+  label: `with tracing on, ${sampler}`,
+  slug: `us-tracing-${sampler.replace(/\W+/g, '-')}`,
+  startCompanion: startOtlpSink,
+  env: (sink) => tracingEnvironment(sink, sampler, profile.spanExportDelayMs),
+  count: async (sink) => (await sink.exports()).traces,
+  counts: 'trace exports',
+})
+
+/** The runs of our server that follow its key run at the larger level: with tokens, then with tracing on, each sampler. */
+async function variantRuns(repetition: number, transport: TransportName, profile: Profile, logDir: string, into: Pick<RunResults, 'tokens' | 'tracing'>, progress: (line: string) => void): Promise<void> {
+  const sessions = profile.levels[1]
+  const report = ({ label, counts }: Variant<RunningProcess>, run: VariantRun) =>
+    progress(`rep ${repetition} ${transport} ${pairedPlanName(profile)} us ${label}: ${describe(run.figures)}, ${counts} ${run.counted.started} → ${run.counted.afterCalls}${run.failures ? ` FAILURES ${run.failures}` : ''}`)
+  const tokens = await variantTest(TOKENS, repetition, transport, sessions, profile, logDir)
+  into.tokens.push(tokens)
+  report(TOKENS, tokens)
+  for (const sampler of Object.keys(TRACING_SAMPLERS) as TracingSampler[]) {
+    const variant = tracing(sampler, profile)
+    const run = await variantTest(variant, repetition, transport, sessions, profile, logDir)
+    into.tracing.push({ ...run, sampler })
+    report(variant, run)
+  }
+}
+
+/** The test our server is also run with variants of right after: the calls at the larger level. */
+const pairedPlanName = (profile: Profile) => `calls @${profile.levels[1]}`
 
 interface TestPlan {
   name: string
@@ -167,7 +246,7 @@ function plans(profile: Profile, transport: TransportName): TestPlan[] {
   const [low, high] = profile.levels
   return [
     { name: `calls @${low}`, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
-    { name: tokenPlanName(profile), run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
+    { name: pairedPlanName(profile), run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
     ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }]),
   ]
 }
@@ -188,7 +267,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const logDir = mkdtempSync(join(tmpdir(), 'mcp-bench-'))
   const measurements: Measurement[] = []
   const relay: RelayResult[] = []
-  const tokens: TokenMeasurement[] = []
+  const variants: Pick<RunResults, 'tokens' | 'tracing'> = { tokens: [], tracing: [] }
   const neverReading: NeverReadingResult[] = []
   const heavyInput: HeavyInputResult[] = []
   let turn = 0
@@ -207,12 +286,8 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
             } finally {
               await server.stop()
             }
-            // Right after our server's run with the key, so that the pair shares the machine's load of the moment.
-            if (kind === 'us' && plan.name === tokenPlanName(profile)) {
-              const measured = await tokenTest(repetition, transport, profile.levels[1], profile, logDir)
-              tokens.push(measured)
-              progress(`rep ${repetition} ${transport} ${plan.name} us with OAuth tokens: ${describe(measured.figures)}, JWKS served ${measured.jwksServed.started} → ${measured.jwksServed.afterCalls}${measured.failures ? ` FAILURES ${measured.failures}` : ''}`)
-            }
+            // Right after our server's run with the key, so that each pair shares the machine's load of the moment.
+            if (kind === 'us' && plan.name === pairedPlanName(profile)) await variantRuns(repetition, transport, profile, logDir, variants, progress)
           }
         }
       }
@@ -233,7 +308,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
     rmSync(logDir, { recursive: true, force: true })
   }
   const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
-  return { profile, measurements, relay, tokens, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
+  return { profile, measurements, relay, ...variants, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { figureNames, type Measurement, type RunResults } from './harness.js'
+import { figureNames, type Measurement, type RunResults, type VariantRun } from './harness.js'
 import { CALL_TRANSPORTS, TRANSPORTS, type TransportName } from './load/session.js'
 import { BENCH_PUBLIC_URL } from './authorization-server.js'
+import { TRACING_SAMPLERS, type TracingSampler } from './otlp-sink.js'
 import { RAISED_LIMITS, REFERENCE_KINDS, SERVER_KINDS, projectRoot, type ServerKind } from './servers.js'
 import { median } from './stats.js'
 
@@ -192,21 +193,15 @@ function modernVsSessions(results: RunResults): string[] {
   )
 }
 
-/** Issue 24's bound: CPU per call with an access token at most this multiple of the key's, at the larger level. */
-export const TOKEN_CPU_FACTOR = 1.05
-
-/** One transport's token runs against the key runs of the same repetitions. */
-export interface TokenTarget {
+/** A figure of one transport's variant runs against the key runs of the same repetitions. */
+export interface PairedFigure {
   transport: TransportName
   figure: string
-  /** Medians over repetitions. */
+  /** Medians over the paired repetitions. */
   key: number
-  token: number
-  /** Median of the paired ratios token ÷ key. */
+  variant: number
+  /** Median of the paired ratios variant ÷ key. */
   ratio: number
-  met: boolean
-  /** Times the authorization server served its key set while the sessions opened and called, over all runs. */
-  jwksFetched: number
 }
 
 /** The key's figure of our server on a transport in a repetition, from the rotation's run of the same test. */
@@ -214,24 +209,59 @@ function keyFigure(results: RunResults, repetition: number, transport: Transport
   return results.measurements.find((m) => m.server === 'us' && m.repetition === repetition && m.transport === transport && figure in m.figures)?.figures[figure]
 }
 
-export function tokenTargets(results: RunResults): TokenTarget[] {
-  const figure = figureNames.cpu(results.profile.levels[1])
+/** `figure` of `runs`, each paired with the key run of its repetition, per transport (those with a pair). */
+function pairedFigures(results: RunResults, runs: VariantRun[], figure: string): PairedFigure[] {
   return CALL_TRANSPORTS.flatMap((transport) => {
-    const runs = results.tokens.filter((run) => run.transport === transport && figure in run.figures)
-    if (runs.length === 0) return []
-    const paired = runs.flatMap((run) => {
-      const key = keyFigure(results, run.repetition, transport, figure)
-      return key === undefined ? [] : [{ key, token: run.figures[figure] }]
+    const pairs = runs.flatMap((run) => {
+      const key = run.transport === transport && figure in run.figures ? keyFigure(results, run.repetition, transport, figure) : undefined
+      return key === undefined ? [] : [{ key, variant: run.figures[figure] }]
     })
-    const ratio = median(paired.map(({ key, token }) => token / key))
-    const jwksFetched = runs.reduce((sum, run) => sum + run.jwksServed.afterCalls - run.jwksServed.started, 0)
-    return [{ transport, figure, key: median(paired.map(({ key }) => key)), token: median(runs.map((run) => run.figures[figure])), ratio, met: ratio <= TOKEN_CPU_FACTOR, jwksFetched }]
+    if (pairs.length === 0) return []
+    return [{ transport, figure, key: median(pairs.map(({ key }) => key)), variant: median(pairs.map(({ variant }) => variant)), ratio: median(pairs.map(({ key, variant }) => variant / key)) }]
   })
+}
+
+/** What the companion counted of our server's requests while the sessions opened and called. */
+const countedWhileCalling = (run: VariantRun) => run.counted.afterCalls - run.counted.started
+
+/** Per run: CPU per call, calls/s and p99 of a variant run beside the key run's of its repetition, and what its companion counted. */
+function pairedTable<Run extends VariantRun>(results: RunResults, runs: Run[], names: { key: string; variant: string; counted: string }, column?: { head: string; cell(run: Run): string }): string[] {
+  const [, high] = results.profile.levels
+  const { key, variant } = names
+  const rows = [
+    `| transport | rep |${column ? ` ${column.head} |` : ''} ${key} CPU ms/call | ${variant} CPU ms/call | ${variant} ÷ ${key} | ${key} calls/s | ${variant} calls/s | ${key} p99 ms | ${variant} p99 ms | ${names.counted}: started → after calls |`,
+    `|---|---:|${column ? '---|' : ''}---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ]
+  const shown = (value: number | undefined) => (value === undefined ? '–' : fixed(value))
+  for (const run of runs) {
+    const [cpu, calls, p99] = [figureNames.cpu(high), figureNames.calls(high), figureNames.p99(high)].map((name) => ({ key: keyFigure(results, run.repetition, run.transport, name), variant: run.figures[name] }))
+    rows.push(
+      `| ${run.transport} | ${run.repetition} |${column ? ` ${column.cell(run)} |` : ''} ${shown(cpu.key)} | ${shown(cpu.variant)} | ${cpu.key === undefined ? '–' : fixed(cpu.variant / cpu.key)} | ${shown(calls.key)} | ${shown(calls.variant)} | ${shown(p99.key)} | ${shown(p99.variant)} | ${run.counted.started} → ${run.counted.afterCalls} |`,
+    )
+  }
+  return rows
+}
+
+/** Issue 24's bound: CPU per call with an access token at most this multiple of the key's, at the larger level. */
+export const TOKEN_CPU_FACTOR = 1.05
+
+/** One transport's token runs against the key runs of the same repetitions. */
+export interface TokenTarget extends PairedFigure {
+  met: boolean
+  /** Times the authorization server served its key set while the sessions opened and called, over all runs. */
+  jwksFetched: number
+}
+
+export function tokenTargets(results: RunResults): TokenTarget[] {
+  return pairedFigures(results, results.tokens, figureNames.cpu(results.profile.levels[1])).map((paired) => ({
+    ...paired,
+    met: paired.ratio <= TOKEN_CPU_FACTOR,
+    jwksFetched: results.tokens.filter((run) => run.transport === paired.transport).reduce((sum, run) => sum + countedWhileCalling(run), 0),
+  }))
 }
 
 function tokenSection(results: RunResults): string[] {
   const [, high] = results.profile.levels
-  const names = [figureNames.cpu(high), figureNames.calls(high), figureNames.p99(high)]
   const title = '## OAuth access tokens instead of the key (our server, issue 24)'
   if (results.tokens.length === 0) return ['', title, '', '- NOT MEASURED: no run with tokens']
   const out = [
@@ -242,22 +272,73 @@ function tokenSection(results: RunResults): string[] {
       "Each session presents an access token of its own (one subject, a client each): verified once while the session opens, then found by its digest in the server's cache. " +
       'JWKS served: how often the authorization server had served its key set once our server had started (its start-up fetch) and after the last call.',
     '',
-    '| transport | rep | key CPU ms/call | token CPU ms/call | token ÷ key | key calls/s | token calls/s | key p99 ms | token p99 ms | JWKS served: started → after calls |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...pairedTable(results, results.tokens, { key: 'key', variant: 'token', counted: 'JWKS served' }),
+    '',
   ]
-  for (const run of results.tokens) {
-    const [cpu, calls, p99] = names.map((name) => ({ key: keyFigure(results, run.repetition, run.transport, name), token: run.figures[name] }))
-    const shown = (value: number | undefined) => (value === undefined ? '–' : fixed(value))
-    out.push(
-      `| ${run.transport} | ${run.repetition} | ${shown(cpu.key)} | ${shown(cpu.token)} | ${cpu.key === undefined ? '–' : fixed(cpu.token / cpu.key)} | ${shown(calls.key)} | ${shown(calls.token)} | ${shown(p99.key)} | ${shown(p99.token)} | ${run.jwksServed.started} → ${run.jwksServed.afterCalls} |`,
-    )
-  }
-  out.push('')
   for (const target of tokenTargets(results)) {
-    out.push(`- ${target.met ? 'MET   ' : 'MISSED'} ${target.transport}: ${target.figure} with a token at most ${TOKEN_CPU_FACTOR}× the key's (is ${fixed(target.ratio)}×: ${fixed(target.token)} ÷ ${fixed(target.key)} ms)`)
+    out.push(`- ${target.met ? 'MET   ' : 'MISSED'} ${target.transport}: ${target.figure} with a token at most ${TOKEN_CPU_FACTOR}× the key's (is ${fixed(target.ratio)}×: ${fixed(target.variant)} ÷ ${fixed(target.key)} ms)`)
   }
   const fetched = tokenTargets(results).reduce((sum, target) => sum + target.jwksFetched, 0)
   out.push(`- ${fetched === 0 ? 'MET   ' : 'MISSED'} JWKS fetched while the sessions opened and called: 0 (is ${fetched})`)
+  return out
+}
+
+/** Issue 25's bound: CPU per call with tracing on and every call sampled at most this multiple of tracing off. */
+export const TRACING_CPU_FACTOR = 1.15
+/** The sampler the bound is for; the others' cost is reported beside it. */
+const JUDGED_SAMPLER: TracingSampler = 'every call'
+
+/** One transport's runs with one sampler against the tracing-off (key) runs of the same repetitions. */
+export interface TracingTarget extends PairedFigure {
+  sampler: TracingSampler
+  /** Whether the bound is met; only for the judged sampler. */
+  met?: boolean
+  /** Trace export requests the sink took while the sessions opened and called, per run. */
+  exports: number[]
+}
+
+export function tracingTargets(results: RunResults): TracingTarget[] {
+  const figure = figureNames.cpu(results.profile.levels[1])
+  return (Object.keys(TRACING_SAMPLERS) as TracingSampler[]).flatMap((sampler) => {
+    const runs = results.tracing.filter((run) => run.sampler === sampler)
+    return pairedFigures(results, runs, figure).map((paired) => ({
+      ...paired,
+      sampler,
+      ...(sampler === JUDGED_SAMPLER && { met: paired.ratio <= TRACING_CPU_FACTOR }),
+      exports: runs.filter((run) => run.transport === paired.transport).map(countedWhileCalling),
+    }))
+  })
+}
+
+function tracingSection(results: RunResults): string[] {
+  const p = results.profile
+  const title = '## Tracing on (our server)'
+  if (results.tracing.length === 0) return ['', title, '', '- NOT MEASURED: no run with tracing']
+  const samplers = Object.entries(TRACING_SAMPLERS).map(([sampler, env]) => `${sampler} (${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(', ')})`)
+  const out = [
+    '',
+    title,
+    '',
+    `Our server with tracing on, exporting OTLP/HTTP protobuf to a sink process of its own (bench/servers/otlp-sink.mjs: reads each export whole, answers 200, counts them), OTEL_BSP_SCHEDULE_DELAY=${p.spanExportDelayMs} so that spans leave within the measured window: ` +
+      `the calls test at ${p.levels[1]} sessions, run right after our server's run of the same test with tracing off (no endpoint, as it ships), in the same repetition, once per sampler: ${samplers.join('; ')}. ` +
+      'The clients send no trace context, so the parent-based sampler keeps one trace in ten. Metrics keep their default minute between exports. ' +
+      'Trace exports: the export requests the sink had taken once our server had started and after the last call.',
+    '',
+    ...pairedTable(results, results.tracing, { key: 'off', variant: 'on', counted: 'trace exports' }, { head: 'sampler', cell: (run) => run.sampler }),
+    '',
+  ]
+  const targets = tracingTargets(results)
+  for (const target of targets) {
+    const is = `${fixed(target.ratio)}×: ${fixed(target.variant)} ÷ ${fixed(target.key)} ms`
+    out.push(
+      target.met === undefined
+        ? `- REPORTED ${target.transport}: ${target.figure} with tracing on, ${target.sampler}, against tracing off: ${is}`
+        : `- ${target.met ? 'MET   ' : 'MISSED'} ${target.transport}: ${target.figure} with tracing on, ${target.sampler} sampled, at most ${TRACING_CPU_FACTOR}× tracing off (is ${is})`,
+    )
+  }
+  const fewest = Math.min(...targets.flatMap((target) => target.exports))
+  out.push(`- ${fewest > 0 ? 'MET   ' : 'MISSED'} spans left while the sessions opened and called, in every run with tracing on: at least 1 trace export (fewest ${fewest})`)
+  out.push('- NOT JUDGED HERE tracing off within 2 % of the build before tracing: that is the baseline comparison, `--baseline <rev>` of that build (the us ÷ baseline ratios of the tables above)')
   return out
 }
 
@@ -321,7 +402,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   out.push('', '## Standing targets', '', ...targets.filter((target) => target.kind === 'standing').map(targetLine))
   const ourFailures = TRANSPORTS.reduce((sum, transport) => sum + (failuresOf(results, transport).us ?? 0), 0)
   out.push(`- ${ourFailures === 0 ? 'MET   ' : 'MISSED'} failures of our server: 0 (is ${ourFailures})`)
-  out.push(...tokenSection(results))
+  out.push(...tokenSection(results), ...tracingSection(results))
   out.push('', '## Relay (two tasks of our server, no load balancer)', '')
   out.push('| transport | rep | direct calls/s | direct p50 / p99 ms | relayed calls/s | relayed p50 / p99 ms | CPU ms/call direct → relayed (both tasks) | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
   for (const r of results.relay) {
@@ -358,6 +439,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
       m.reasons.map((reason) => `${'server' in m ? `${m.server} ` : 'answers' in m ? 'never-reading ' : 'relay '}${m.transport}: ${reason}`),
     ),
     ...results.tokens.flatMap((m) => m.reasons.map((reason) => `us with OAuth tokens ${m.transport}: ${reason}`)),
+    ...results.tracing.flatMap((m) => m.reasons.map((reason) => `us with tracing on, ${m.sampler}, ${m.transport}: ${reason}`)),
     ...results.heavyInput.flatMap((m) => m.reasons.map((reason) => `heavy input, ${m.push}: ${reason}`)),
   ]
   if (reasons.length > 0) out.push('', '## Failure reasons (first few)', '', ...[...new Set(reasons)].slice(0, 20).map((reason) => `- ${reason}`))

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, ≈ 20 min on 2 cores) or `npm run bench -- --quick` (≈ 2 min), either with
+ * `npm run bench` (full, ≈ 25 min on 2 cores) or `npm run bench -- --quick` (≈ 2 min), either with
  * `--repetitions <n>` to shorten it: our server against a
  * build of an earlier commit (`--baseline <rev>`, default the commit before the SDK v2 port; `--no-baseline`
  * to leave it out), the SDK v1 and v2 reference servers and the node:http limit. Writes
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_BASELINE_REV, buildBaseline } from './baseline.js'
 import { runBenchmark, type RunOptions } from './harness.js'
 import { PROFILES } from './profiles.js'
-import { environment, judge, markdown, tokenTargets } from './report.js'
+import { environment, judge, markdown, tokenTargets, tracingTargets } from './report.js'
 import { projectRoot } from './servers.js'
 
 const { values: args } = parseArgs({
@@ -52,6 +52,6 @@ const dir = join(projectRoot(), 'bench', 'results')
 mkdirSync(dir, { recursive: true })
 const stamp = `${env.date.replace(/[:.]/g, '-')}-${profile.name}`
 writeFileSync(join(dir, `${stamp}.md`), report)
-writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ ...env, ...results, targets: judge(results), tokenTargets: tokenTargets(results) }, null, 2)}\n`)
+writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ ...env, ...results, targets: judge(results), tokenTargets: tokenTargets(results), tracingTargets: tracingTargets(results) }, null, 2)}\n`)
 console.log(report)
 console.error(`written to bench/results/${stamp}.md and .json in ${Math.round((Date.now() - started) / 1000)} s`)

@@ -140,6 +140,15 @@ export async function startProcess(what: string, args: string[], env: Record<str
   return { pid: child.pid!, port, stop }
 }
 
+const COMPANION_TIMEOUT_MS = 10_000
+
+/** A JSON document from a process the benchmark started (what an authorization server or the OTLP sink says of itself). */
+export async function getJson(url: string): Promise<any> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(COMPANION_TIMEOUT_MS) })
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`)
+  return response.json()
+}
+
 /** Starts one server as a node process of its own and waits until its port accepts connections. */
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
   const port = await freePort()

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { figureNames, lineup, runBenchmark } from '../../bench/harness.js'
 import { PROFILES } from '../../bench/profiles.js'
-import { environment, judge, markdown, serversOf, summarize, tokenTargets } from '../../bench/report.js'
+import { TRACING_CPU_FACTOR, environment, judge, markdown, serversOf, summarize, tokenTargets, tracingTargets } from '../../bench/report.js'
+import { TRACING_SAMPLERS } from '../../bench/otlp-sink.js'
 import { CALL_TRANSPORTS, TRANSPORTS } from '../../bench/load/session.js'
 import { entryPoint } from '../../bench/servers.js'
 import { isRunning } from '../helpers/processes.js'
@@ -51,11 +52,23 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   for (const run of results.tokens) {
     t.equal(run.failures, 0, `${run.transport}: no failed call with a token${run.reasons.length ? ` (${run.reasons.join('; ')})` : ''}`)
     t.ok([figureNames.calls(high), figureNames.p99(high), figureNames.cpu(high)].every((name) => Number.isFinite(run.figures[name])), `${run.transport}: calls/s, p99 and CPU per call with tokens measured`)
-    t.ok(run.jwksServed.started >= 1 && run.jwksServed.afterCalls >= run.jwksServed.started, `${run.transport}: the authorization server counted our server's start-up JWKS fetch, and counted again after the calls`)
+    t.ok(run.counted.started >= 1 && run.counted.afterCalls >= run.counted.started, `${run.transport}: the authorization server counted our server's start-up JWKS fetch, and counted again after the calls`)
   }
   const tokens = tokenTargets(results)
   t.same(tokens.map((target) => target.transport), CALL_TRANSPORTS, 'token ÷ key judged on every transport')
-  t.ok(tokens.every((target) => !Number.isNaN(target.ratio) && Number.isFinite(target.key) && Number.isFinite(target.token) && Number.isInteger(target.jwksFetched)), 'each paired with the key run of the same repetition')
+  t.ok(tokens.every((target) => !Number.isNaN(target.ratio) && Number.isFinite(target.key) && Number.isFinite(target.variant) && Number.isInteger(target.jwksFetched)), 'each paired with the key run of the same repetition')
+
+  // Our server with tracing on, each sampler, exporting to the OTLP sink: measured, paired with tracing off, reported.
+  const samplers = Object.keys(TRACING_SAMPLERS)
+  t.same(results.tracing.map((run) => `${run.transport} ${run.sampler}`), CALL_TRANSPORTS.flatMap((transport) => samplers.map((sampler) => `${transport} ${sampler}`)), 'tracing on ran on every transport with each sampler, once each')
+  for (const run of results.tracing) {
+    t.equal(run.failures, 0, `${run.transport} ${run.sampler}: no failed call with tracing on${run.reasons.length ? ` (${run.reasons.join('; ')})` : ''}`)
+    t.ok([figureNames.calls(high), figureNames.p99(high), figureNames.cpu(high)].every((name) => Number.isFinite(run.figures[name])), `${run.transport} ${run.sampler}: calls/s, p99 and CPU per call with tracing on measured`)
+    if (run.sampler === 'every call') t.ok(run.counted.afterCalls > run.counted.started, `${run.transport}: with every call sampled, the sink took trace exports while the sessions called (${run.counted.started} → ${run.counted.afterCalls})`)
+  }
+  const tracing = tracingTargets(results)
+  t.same(tracing.map((target) => `${target.transport} ${target.sampler} ${target.met === undefined ? 'reported' : 'judged'}`), samplers.flatMap((sampler) => CALL_TRANSPORTS.map((transport) => `${transport} ${sampler} ${sampler === 'every call' ? 'judged' : 'reported'}`)), 'every call sampled judged on every transport, the 10 % sampler reported')
+  t.ok(tracing.every((target) => !Number.isNaN(target.ratio) && Number.isFinite(target.key) && Number.isFinite(target.variant) && target.exports.length === 1), 'each paired with the tracing-off run of the same repetition, its exports counted')
 
   t.same(results.neverReading.map((pushed) => pushed.transport), [...TRANSPORTS], 'a never-reading client pushed on both transports')
   for (const pushed of results.neverReading) {
@@ -83,6 +96,11 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.match(report, /## OAuth access tokens instead of the key[\s\S]*\| streamable-http \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'the report shows the token run beside the key run')
   t.match(report, new RegExp(`^- (MET {3}|MISSED) streamable-http: CPU ms/call @${high} with a token at most 1.05× the key's \\(is [\\d.]+×`, 'm'), 'the report judges the token against the key')
   t.match(report, /^- (MET {3}|MISSED) JWKS fetched while the sessions opened and called: 0 \(is \d+\)/m, 'the report says whether the JWKS was fetched on the call path')
+  t.match(report, /## Tracing on \(our server\)[\s\S]*\| modern \| 1 \| every call \| [\d.]+ \| [\d.]+ \| [\d.]+ \|[\s\S]*\| modern \| 1 \| parent-based 10 % \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'the report shows each tracing run beside the tracing-off run')
+  t.match(report, new RegExp(`^- (MET {3}|MISSED) streamable-http: CPU ms/call @${high} with tracing on, every call sampled, at most ${TRACING_CPU_FACTOR}× tracing off \\(is [\\d.]+×`, 'm'), 'the report judges every call sampled against tracing off')
+  t.match(report, new RegExp(`^- REPORTED sse: CPU ms/call @${high} with tracing on, parent-based 10 %, against tracing off: [\\d.]+×`, 'm'), "the report gives the 10 % sampler's ratio")
+  t.match(report, /^- (MET {3}|MISSED) spans left while the sessions opened and called, in every run with tracing on: at least 1 trace export \(fewest \d+\)/m, 'the report says whether spans left in every run')
+  t.match(report, /^- NOT JUDGED HERE tracing off within 2 % of the build before tracing: .*--baseline <rev>/m, 'the report says where tracing off is judged')
   t.match(report, /\| failures \(total\) \| 0 \| 0 \| 0 \| 0 \| 0 \|/, 'the report shows the failure counts of all five Streamable HTTP servers')
   t.match(report, /^- (MET {3}|MISSED) sse: calls\/s @\d+ at least 0\.95× baseline/m, 'the report judges legacy SSE against the baseline')
   t.match(report, /## MCP 2026-07-28[\s\S]*÷ us on a 2025 Streamable HTTP session, calls\/s @\d+: [\d.]+×[\s\S]*## Targets of issue 15\n\n- (MET {3}|MISSED) modern: calls\/s/, 'the report shows the modern table, its ratio to our sessions and its target')
@@ -95,14 +113,15 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.match(report, /### What one key sends[\s\S]*\| 300 uploads of 1 MiB stopped 10 bytes short \| 1 \| \d+ \|/, 'the report shows the input pushes')
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 
-  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.tokens.flatMap((run) => run.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
+  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.tokens.flatMap((run) => run.pids), ...results.tracing.flatMap((run) => run.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })
 
 t.test('a run without a baseline says so and judges nothing against it', async (t) => {
-  const results = { profile: PROFILES.smoke, measurements: [], relay: [], tokens: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], tokens: [], tracing: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
   t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
   t.match(markdown(results, environment()), /## OAuth access tokens instead of the key[^\n]*\n\n- NOT MEASURED: no run with tokens/, 'a run without tokens says so, and claims nothing of the JWKS')
+  t.match(markdown(results, environment()), /## Tracing on \(our server\)\n\n- NOT MEASURED: no run with tracing/, 'a run without tracing says so')
   t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -7,6 +7,7 @@ import inputBounds from './http/input-bounds.js'
 import oauthResource from './http/oauth-resource.js'
 import metrics from './http/metrics.js'
 import security from './http/security.js'
+import { loadCatalog } from './mcp/catalog.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
 import { createMcpServer } from './mcp/server.js'
@@ -41,6 +42,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(auth, { config, keys: config.keys })
   const services: Services = {
     config,
+    catalog: await loadCatalog(config),
     metrics: app.metrics,
     profiles: profileStore(app.redis, config.maxProfilesPerKey),
     audit: app.log.child({}, { level: 'info' }),

@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/server/stdio'
 import type { Config } from './config.js'
 import { Metrics } from './http/metrics.js'
 import type { ApiKey } from './keys.js'
+import { loadCatalog } from './mcp/catalog.js'
 import type { Services } from './mcp/context.js'
 import { MemoryProfileStore } from './mcp/profiles.js'
 import { createMcpServer } from './mcp/server.js'
@@ -20,6 +21,7 @@ export async function runStdio(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
   const services: Services = {
     config,
+    catalog: await loadCatalog(config),
     metrics: new Metrics(),
     profiles: new MemoryProfileStore(config.maxProfilesPerKey),
     audit: log.child({}, { level: 'info' }),

@@ -1,3 +1,5 @@
+import type { ServerOptions } from '@modelcontextprotocol/server'
+import type { Config } from '../config.js'
 import type { CatalogNames } from '../keys.js'
 import type { PromptDefinition } from './define-prompt.js'
 import type { ResourceDefinition } from './define-resource.js'
@@ -26,6 +28,36 @@ export const tools = [add, getWeather, readFile, createUserProfile, longTask, su
 export const resources: ResourceDefinition[] = [appConfig, userProfile]
 
 export const prompts = [reviewCode, debugError] as PromptDefinition[]
+
+/** What a server offers: its tools, resources and prompts, and how it checks the state its tools hand out. */
+export interface Catalog {
+  tools: ToolDefinition[]
+  resources: ResourceDefinition[]
+  prompts: PromptDefinition[]
+  /**
+   * Verifies an MRTR `requestState` before the handler runs (the SDK answers -32602 when it throws). Only
+   * needed by tools that return a `requestState`; none of the examples does.
+   */
+  requestState?: ServerOptions['requestState']
+}
+
+export const exampleCatalog: Catalog = { tools, resources, prompts }
+
+/**
+ * The catalog this process serves: the examples, plus the conformance suite's fixtures when
+ * MCP_CONFORMANCE_FIXTURES=1 (never in production: the configuration refuses it). The fixtures are imported
+ * only then, so a normal start neither loads nor lists them.
+ */
+export async function loadCatalog(config: Pick<Config, 'conformanceFixtures'>): Promise<Catalog> {
+  if (!config.conformanceFixtures) return exampleCatalog
+  const { fixtures } = await import('./conformance/index.js')
+  return {
+    tools: [...tools, ...fixtures.tools],
+    resources: [...resources, ...fixtures.resources],
+    prompts: [...prompts, ...fixtures.prompts],
+    requestState: fixtures.requestState,
+  }
+}
 
 /** The names allow-lists use (`tools=`, `prompts=`, `resources=`), checked against every key at start-up. */
 export const catalogNames: CatalogNames = {

@@ -42,12 +42,12 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   await app.register(auth, { config, keys: config.keys })
   const services: Services = {
     config,
-    catalog: await loadCatalog(config),
     metrics: app.metrics,
     profiles: profileStore(app.redis, config.maxProfilesPerKey),
     audit: app.log.child({}, { level: 'info' }),
   }
-  const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services })
+  const catalog = await loadCatalog(config)
+  const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer(catalog, { principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })

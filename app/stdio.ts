@@ -21,13 +21,12 @@ export async function runStdio(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
   const services: Services = {
     config,
-    catalog: await loadCatalog(config),
     metrics: new Metrics(),
     profiles: new MemoryProfileStore(config.maxProfilesPerKey),
     audit: log.child({}, { level: 'info' }),
   }
   const sessionId = `stdio-${randomUUID()}`
-  const server = createMcpServer({ principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })
+  const server = createMcpServer(await loadCatalog(config), { principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })
 
   const stop = async (reason: string) => {
     log.info({ reason }, 'stdio session ending')

@@ -3,7 +3,6 @@ import type { AuthInfo, McpServer, ServerContext } from '@modelcontextprotocol/s
 import type { Config } from '../config.js'
 import type { Counter, Histogram } from 'prom-client'
 import type { Principal } from '../keys.js'
-import type { Catalog } from './catalog.js'
 import { clientLogFor, type ClientLog } from './client-log.js'
 import type { ProfileStore } from './profiles.js'
 
@@ -16,8 +15,6 @@ export interface ToolMetrics {
 /** Long-lived things the catalog uses, shared by every session of the task. */
 export interface Services {
   config: Config
-  /** What the sessions serve (`loadCatalog`). */
-  catalog: Catalog
   metrics: ToolMetrics
   profiles: ProfileStore
   /**

@@ -104,8 +104,10 @@ function catalogOfLists(catalog: Catalog, ofLists: Map<string, Registrations>, {
 class SessionServer extends McpServer {
   private readonly authInfo: AuthInfo
 
-  constructor(private readonly session: SessionContext) {
-    const { catalog } = session.services
+  constructor(
+    catalog: Catalog,
+    private readonly session: SessionContext,
+  ) {
     super(SERVER_INFO, {
       capabilities: CAPABILITIES,
       ...(session.sessionId === undefined && { supportedProtocolVersions: MODERN_REQUEST_VERSIONS }),
@@ -186,6 +188,7 @@ export function sdkContractProblems(): string[] {
   return problems
 }
 
-export function createMcpServer(session: SessionContext): McpServer {
-  return new SessionServer(session)
+/** The server of one session (or one MCP 2026-07-28 request), answering from the catalog (`loadCatalog`). */
+export function createMcpServer(catalog: Catalog, session: SessionContext): McpServer {
+  return new SessionServer(catalog, session)
 }

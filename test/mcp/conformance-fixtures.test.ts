@@ -1,9 +1,8 @@
 import t from 'tap'
-import { ProtocolError } from '@modelcontextprotocol/client'
 import { exampleCatalog, loadCatalog } from '../../app/mcp/catalog.js'
 import { fixtures } from '../../app/mcp/conformance/index.js'
 import { ALICE, TRANSPORTS, connect, startServer } from '../helpers/server.js'
-import { resultText } from './helpers.js'
+import { callError, resultText } from './helpers.js'
 
 const FIXTURE_TOOLS = fixtures.tools.map((tool) => tool.name)
 const FIXTURE_PROMPTS = fixtures.prompts.map((prompt) => prompt.name)
@@ -34,16 +33,6 @@ t.test('loadCatalog: the examples alone unless MCP_CONFORMANCE_FIXTURES is on, t
   )
 })
 
-/** The protocol error a call was refused with. */
-async function refusal(call: Promise<unknown>): Promise<ProtocolError> {
-  const error = await call.then(
-    () => undefined,
-    (rejection: unknown) => rejection,
-  )
-  if (!(error instanceof ProtocolError)) throw new Error(`expected a protocol error, got ${String(error)}`)
-  return error
-}
-
 for (const transport of TRANSPORTS) {
   t.test(`over ${transport}: the fixtures are listed and served only with MCP_CONFORMANCE_FIXTURES=1`, async (t) => {
     const plain = await connect(t, (await startServer(t)).url, ALICE, transport)
@@ -51,7 +40,7 @@ for (const transport of TRANSPORTS) {
     t.same(plainTools.sort(), exampleCatalog.tools.map((tool) => tool.name).sort(), 'off: the examples only')
     t.notOk((await plain.listPrompts()).prompts.some((prompt) => FIXTURE_PROMPTS.includes(prompt.name)), 'off: no fixture prompt')
     t.notOk((await plain.listResources()).resources.some((resource) => FIXTURE_RESOURCES.includes(resource.uri)), 'off: no fixture resource')
-    t.match((await refusal(plain.callTool({ name: 'test_simple_text', arguments: {} }))).message, /Tool test_simple_text not found/, 'off: a fixture cannot be called')
+    t.match((await callError(plain.callTool({ name: 'test_simple_text', arguments: {} }))).message, /Tool test_simple_text not found/, 'off: a fixture cannot be called')
 
     const server = await startServer(t, { MCP_CONFORMANCE_FIXTURES: '1' })
     const client = await connect(t, server.url, ALICE, transport)

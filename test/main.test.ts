@@ -186,6 +186,7 @@ t.test('--help prints every setting with its default and exits 0 without startin
     t.equal(result.stderr, '', 'nothing on stderr')
     for (const name of Object.keys(EnvSchema.shape)) t.match(result.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${flag} lists ${name}`)
     t.match(result.stdout, /^  PORT +3000$/m, 'with its default')
+    t.match(result.stdout, /^  MCP_CONFORMANCE_FIXTURES +0$/m, 'a 0/1 setting shows 0, the value to write, not "false"')
     t.match(result.stdout, /--stdio/)
     t.notMatch(result.stdout, /listening/i)
   }

@@ -7,9 +7,9 @@ import inputBounds from './http/input-bounds.js'
 import oauthResource from './http/oauth-resource.js'
 import metrics from './http/metrics.js'
 import security from './http/security.js'
+import { loadCatalog, toolsWithParamHeaders } from './mcp/catalog.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
-import { toolsWithParamHeaders } from './mcp/catalog.js'
 import { createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
 import changeEvents from './sessions/change-events.js'
@@ -50,10 +50,11 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
     tracing: app.mcpTracing,
     changes: app.changeEvents,
   }
-  const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer({ principal, sessionId, log, services })
+  const catalog = await loadCatalog(config)
+  const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer(catalog, { principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders, changes: app.changeEvents } })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders: toolsWithParamHeaders(catalog), changes: app.changeEvents } })
 })

@@ -154,6 +154,7 @@ export const EnvSchema = z.object({
   MCP_FILES_ROOT: z.string().min(1).default('files'),
   MCP_FILES_MAX_BYTES: int(1_048_576, 1),
   MCP_MAX_PROFILES_PER_KEY: int(1_000, 1),
+  MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1'], 'must be 0 or 1').default('0'),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -209,6 +210,7 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     filesRoot: env.MCP_FILES_ROOT,
     filesMaxBytes: env.MCP_FILES_MAX_BYTES,
     maxProfilesPerKey: env.MCP_MAX_PROFILES_PER_KEY,
+    conformanceFixtures: env.MCP_CONFORMANCE_FIXTURES === '1',
   }
 }
 
@@ -284,6 +286,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, { catalog, need
   if (parsed.success && catalog) problems.push(...unknownAllowances(parsed.data.MCP_OAUTH_GRANTS, catalog, 'grant').map((problem) => `MCP_OAUTH_GRANTS: ${problem}`))
   if (needsKeys && production && keyProblems.length === 0 && keys.length === 0 && !env.MCP_OAUTH_ISSUER) {
     problems.push('MCP_API_KEYS: no API keys configured; NODE_ENV=production refuses to start without MCP_API_KEYS or MCP_API_KEYS_FILE')
+  }
+  if (production && parsed.success && parsed.data.MCP_CONFORMANCE_FIXTURES === '1') {
+    problems.push('MCP_CONFORMANCE_FIXTURES: only for testing; NODE_ENV=production never serves the conformance fixtures')
   }
   if (production && env.MCP_DEV_KEY) problems.push('MCP_DEV_KEY: only for development; NODE_ENV=production uses MCP_API_KEYS or MCP_API_KEYS_FILE')
   if (parsed.success && parsed.data.MCP_PEER_PORT !== 0 && parsed.data.MCP_PEER_PORT === parsed.data.PORT) {

@@ -5,6 +5,7 @@ import { InMemoryServerEventBus } from '@modelcontextprotocol/server'
 import type { Config } from './config.js'
 import { Metrics } from './http/metrics.js'
 import type { ApiKey } from './keys.js'
+import { loadCatalog } from './mcp/catalog.js'
 import type { Services } from './mcp/context.js'
 import { MemoryProfileStore } from './mcp/profiles.js'
 import { createMcpServer } from './mcp/server.js'
@@ -29,7 +30,7 @@ export async function runStdio(config: Config): Promise<void> {
     changes: new InMemoryServerEventBus(),
   }
   const sessionId = `stdio-${randomUUID()}`
-  const server = createMcpServer({ principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })
+  const server = createMcpServer(await loadCatalog(config), { principal: LOCAL_PRINCIPAL, sessionId, log: log.child({ session: sessionId }), services })
 
   const stop = async (reason: string) => {
     log.info({ reason }, 'stdio session ending')

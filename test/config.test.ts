@@ -192,6 +192,18 @@ t.test('MCP_DEV_KEY: the secret of the development key outside production; refus
   t.same(problemsOf({ NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_DEV_KEY: 'a-stable-development-key' }), ['MCP_DEV_KEY: only for development; NODE_ENV=production uses MCP_API_KEYS or MCP_API_KEYS_FILE'])
 })
 
+t.test('MCP_CONFORMANCE_FIXTURES: off unless 1; anything else is one line; refused in production', async (t) => {
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS }).conformanceFixtures, false, 'off by default')
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: '0' }).conformanceFixtures, false)
+  t.equal(loadConfig({ MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: '1' }).conformanceFixtures, true)
+  t.equal(loadConfig({ NODE_ENV: 'test', MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: '1' }).conformanceFixtures, true, 'allowed under NODE_ENV=test')
+  t.same(problemsOf({ MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: 'yes' }), ['MCP_CONFORMANCE_FIXTURES: must be 0 or 1'])
+  t.same(problemsOf({ NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: '1' }), [
+    'MCP_CONFORMANCE_FIXTURES: only for testing; NODE_ENV=production never serves the conformance fixtures',
+  ])
+  t.equal(loadConfig({ NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_CONFORMANCE_FIXTURES: '0' }).conformanceFixtures, false, 'production with the setting off starts')
+})
+
 t.test('MCP_PEER_PORT must differ from PORT unless relaying is off', async (t) => {
   t.same(problemsOf({ MCP_API_KEYS: KEYS, PORT: '4000', MCP_PEER_PORT: '4000' }), ['MCP_PEER_PORT: must differ from PORT (both 4000); 0 turns relaying off'])
   t.equal(loadConfig({ MCP_API_KEYS: KEYS, PORT: '0', MCP_PEER_PORT: '0' }).peerPort, 0)

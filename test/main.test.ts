@@ -70,6 +70,10 @@ t.test('NODE_ENV=production without keys exits non-zero with the reason on stder
   t.notMatch(result.stdout, /listening/i, 'never started listening')
 })
 
+t.test('NODE_ENV=production with MCP_CONFORMANCE_FIXTURES=1 refuses to start: exit 78, one line', async (t) => {
+  assertRefused(t, runToExit({ NODE_ENV: 'production', MCP_API_KEYS: 'alice:alice-secret-0123456789', MCP_CONFORMANCE_FIXTURES: '1' }), ['MCP_CONFORMANCE_FIXTURES'])
+})
+
 t.test('a bad configuration value exits non-zero naming the variable, one line per problem', async (t) => {
   const result = runToExit({ MCP_API_KEYS: KEYS, MCP_HEARTBEAT_MS: 'abc', MCP_MAX_SESSIONS: '0' })
   t.not(result.status, 0, `exit code ${result.status}`)
@@ -182,6 +186,7 @@ t.test('--help prints every setting with its default and exits 0 without startin
     t.equal(result.stderr, '', 'nothing on stderr')
     for (const name of Object.keys(EnvSchema.shape)) t.match(result.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `${flag} lists ${name}`)
     t.match(result.stdout, /^  PORT +3000$/m, 'with its default')
+    t.match(result.stdout, /^  MCP_CONFORMANCE_FIXTURES +0$/m, 'a 0/1 setting shows 0, the value to write, not "false"')
     t.match(result.stdout, /--stdio/)
     t.notMatch(result.stdout, /listening/i)
   }

@@ -1,8 +1,9 @@
-import { z } from 'zod'
+import type { ServerOptions } from '@modelcontextprotocol/server'
+import type { Config } from '../config.js'
 import type { CatalogNames } from '../keys.js'
 import type { PromptDefinition } from './define-prompt.js'
 import type { ResourceDefinition } from './define-resource.js'
-import type { ToolDefinition } from './define.js'
+import { mirrorsParamHeader, type ToolDefinition } from './define.js'
 import debugError from './prompts/debug-error.js'
 import reviewCode from './prompts/review-code.js'
 import appConfig from './resources/app-config.js'
@@ -29,13 +30,43 @@ export const resources: ResourceDefinition[] = [appConfig, userProfile]
 
 export const prompts = [reviewCode, debugError] as PromptDefinition[]
 
+/** What a server offers: its tools, resources and prompts, and how it checks the state its tools hand out. */
+export interface Catalog {
+  tools: ToolDefinition[]
+  resources: ResourceDefinition[]
+  prompts: PromptDefinition[]
+  /**
+   * Verifies an MRTR `requestState` before the handler runs (the SDK answers -32602 when it throws). Only
+   * needed by tools that return a `requestState`; none of the examples does.
+   */
+  requestState?: ServerOptions['requestState']
+}
+
+export const exampleCatalog: Catalog = { tools, resources, prompts }
+
+/**
+ * The catalog this process serves: the examples, plus the conformance suite's fixtures when
+ * MCP_CONFORMANCE_FIXTURES=1 (never in production: the configuration refuses it). The fixtures are imported
+ * only then, so a normal start neither loads nor lists them.
+ */
+export async function loadCatalog(config: Pick<Config, 'conformanceFixtures'>): Promise<Catalog> {
+  if (!config.conformanceFixtures) return exampleCatalog
+  const { fixtures } = await import('./conformance/index.js')
+  return {
+    tools: [...tools, ...fixtures.tools],
+    resources: [...resources, ...fixtures.resources],
+    prompts: [...prompts, ...fixtures.prompts],
+    requestState: fixtures.requestState,
+  }
+}
+
 /**
  * The tools with a parameter mirrored in an `Mcp-Param-*` header (an `x-mcp-header` on a top-level property of
  * their input schema, SEP-2243): on MCP 2026-07-28 their calls must carry the header, which the SDK checks.
  */
-export const toolsWithParamHeaders: ReadonlySet<string> = new Set(
-  tools.filter((tool) => Object.values(tool.inputSchema).some((property) => z.globalRegistry.get(property)?.['x-mcp-header'] !== undefined)).map((tool) => tool.name),
-)
+export function toolsWithParamHeaders(catalog: Catalog): ReadonlySet<string> {
+  return new Set(catalog.tools.filter(mirrorsParamHeader).map((tool) => tool.name))
+}
 
 /** The names allow-lists use (`tools=`, `prompts=`, `resources=`), checked against every key at start-up. */
 export const catalogNames: CatalogNames = {

@@ -1,6 +1,7 @@
 import type { GetPromptResult, McpServer } from '@modelcontextprotocol/server'
 import type { z } from 'zod'
-import { objectSchema } from './define.js'
+import { requestContext, type RequestContext } from './context.js'
+import { objectSchema, type InputRequired } from './define.js'
 
 /**
  * One prompt of the catalog: a file under app/mcp/prompts/ exports one of these. Prompt arguments travel as
@@ -11,7 +12,11 @@ export interface PromptDefinition<Shape extends Record<string, z.ZodType<string 
   title?: string
   description: string
   argsSchema: Shape
-  build(args: z.infer<z.ZodObject<Shape>>): GetPromptResult
+  /**
+   * The prompt's messages, or an `inputRequired(...)` asking the client for input first (elicitation,
+   * sampling, roots): it is built again with the answers in `context.ctx.mcpReq.inputResponses`.
+   */
+  build(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): GetPromptResult | InputRequired | Promise<GetPromptResult | InputRequired>
 }
 
 export function definePrompt<Shape extends Record<string, z.ZodType<string | undefined>>>(definition: PromptDefinition<Shape>): PromptDefinition<Shape> {
@@ -25,5 +30,5 @@ export function userPrompt(description: string, text: string): GetPromptResult {
 
 export function registerPrompt(server: McpServer, prompt: PromptDefinition) {
   const { title, description, argsSchema } = prompt
-  server.registerPrompt(prompt.name, { title, description, argsSchema: objectSchema(argsSchema) }, (args) => prompt.build(args as never))
+  server.registerPrompt(prompt.name, { title, description, argsSchema: objectSchema(argsSchema) }, (args, ctx) => prompt.build(args as never, requestContext(ctx, prompt.name)))
 }

@@ -1,5 +1,12 @@
 import { performance } from 'node:perf_hooks'
-import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type McpServer, type ToolAnnotations } from '@modelcontextprotocol/server'
+import {
+  isInputRequiredResult,
+  type CallToolResult,
+  type InputRequiredResult,
+  type McpServer,
+  type StandardSchemaWithJSON,
+  type ToolAnnotations,
+} from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { requestContext, type RequestContext, type SessionContext } from './context.js'
 import { SharedStateUnavailable } from './profiles.js'
@@ -13,13 +20,22 @@ import { roundOf } from '../protocol.js'
  */
 export interface ToolResult extends CallToolResult {}
 
+/**
+ * A tool's input: a zod shape (`{ a: z.number() }`), or, for JSON Schema that zod does not write (`$defs`,
+ * `if`/`then`/`else`, vendor keywords), the schema itself through the SDK's `fromJsonSchema(...)`, which lists
+ * it as written and validates arguments against it.
+ */
+export type ToolInput = z.ZodRawShape | StandardSchemaWithJSON
+/** The arguments a tool's `run` receives for its input. */
+export type ArgumentsOf<Input extends ToolInput> = Input extends StandardSchemaWithJSON<infer Args> ? Args : Input extends z.ZodRawShape ? z.infer<z.ZodObject<Input>> : never
+
 /** One tool of the catalog: a file under app/mcp/tools/ exports one of these. */
-export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
+export interface ToolDefinition<Input extends ToolInput = z.ZodRawShape> {
   name: string
   title?: string
   /** What a model reads to decide when and how to call the tool: say what it does, needs and returns. */
   description: string
-  inputSchema: Shape
+  inputSchema: Input
   /** When given, the result's `structuredContent` is checked against it and clients can rely on its shape. */
   outputSchema?: z.ZodRawShape
   annotations?: ToolAnnotations
@@ -27,10 +43,10 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
    * The result, or an `inputRequired(...)` asking the client for input first (sampling, elicitation, roots):
    * the tool is called again with the answers in `ctx.mcpReq.inputResponses`, on every protocol era.
    */
-  run(args: z.infer<z.ZodObject<Shape>>, context: RequestContext): Promise<InputRequired | ToolResult>
+  run(args: ArgumentsOf<Input>, context: RequestContext): Promise<InputRequired | ToolResult>
 }
 
-export function defineTool<Shape extends z.ZodRawShape>(definition: ToolDefinition<Shape>): ToolDefinition<Shape> {
+export function defineTool<Input extends ToolInput>(definition: ToolDefinition<Input>): ToolDefinition<Input> {
   return definition
 }
 
@@ -59,6 +75,20 @@ export function objectSchema(shape: z.ZodRawShape): z.ZodObject {
   return schema
 }
 
+/** A zod shape as the object schema the SDK takes; a `fromJsonSchema(...)` schema as it is. */
+function inputSchemaOf(input: ToolInput): StandardSchemaWithJSON {
+  return '~standard' in input ? (input as StandardSchemaWithJSON) : objectSchema(input as z.ZodRawShape)
+}
+
+/**
+ * Whether a tool mirrors a parameter in an `Mcp-Param-*` header (SEP-2243): an `x-mcp-header` on a property of
+ * its input as JSON Schema (what `tools/list` shows), however the input is written.
+ */
+export function mirrorsParamHeader(tool: ToolDefinition): boolean {
+  const json = inputSchemaOf(tool.inputSchema)['~standard'].jsonSchema.input({ target: 'draft-2020-12' }) as { properties?: Record<string, object> }
+  return Object.values(json.properties ?? {}).some((property) => 'x-mcp-header' in property)
+}
+
 /**
  * Registers a tool on the server that holds a catalog, wrapped so that every round of a call writes one
  * audit line (never the arguments, which may hold secrets), counts in the metrics, and turns an unexpected
@@ -66,9 +96,9 @@ export function objectSchema(shape: z.ZodRawShape): z.ZodObject {
  */
 export function registerTool(server: McpServer, tool: ToolDefinition) {
   const { title, description, annotations } = tool
-  const inputSchema = objectSchema(tool.inputSchema)
+  const inputSchema = inputSchemaOf(tool.inputSchema)
   const outputSchema = tool.outputSchema && objectSchema(tool.outputSchema)
-  server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: Record<string, unknown>, ctx) => {
+  server.registerTool(tool.name, { title, description, inputSchema, outputSchema, annotations }, async (args: unknown, ctx) => {
     const context = requestContext(ctx, tool.name)
     const started = performance.now()
     let outcome = 'ok'

@@ -12,7 +12,7 @@ import {
 } from '@modelcontextprotocol/server'
 import type { Principal } from '../keys.js'
 import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../protocol.js'
-import { prompts, resources, tools } from './catalog.js'
+import type { Catalog } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
 import { registerResource } from './define-resource.js'
@@ -56,36 +56,44 @@ const MODERN_REQUEST_VERSIONS = [...SUPPORTED_PROTOCOL_VERSIONS, FIRST_MODERN_RE
 
 const REGISTRATIONS = ['_registeredTools', '_registeredResources', '_registeredResourceTemplates', '_registeredPrompts', '_toolInputSchemaJson'] as const
 
-/** The catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
-const catalogs = new Map<string, Registrations>()
-/** Each key's catalog, found without spelling its allow-lists out again: a server is built per 2026-07-28 request. */
-const catalogOfKey = new WeakMap<Principal, Registrations>()
+/**
+ * A catalog's registrations: one per distinct combination of allow-lists, and each key's, found without
+ * spelling its allow-lists out again (a server is built per 2026-07-28 request).
+ */
+interface Registered {
+  ofLists: Map<string, Registrations>
+  ofKey: WeakMap<Principal, Registrations>
+}
+/** Every catalog registered once per allow-list, on a server that never connects: its registrations are shared. */
+const registered = new WeakMap<Catalog, Registered>()
 
 const allows = (list: ReadonlySet<string> | undefined, name: string) => !list || list.has(name)
 const listKey = (list: ReadonlySet<string> | undefined) => (list ? [...list].sort().join('|') : '*')
 
-/** What a key may see: its allow-lists (`tools=`, `prompts=`, `resources=`), or everything. */
-function catalogFor(principal: Principal): Registrations {
-  let catalog = catalogOfKey.get(principal)
-  if (!catalog) {
-    catalog = catalogOfLists(principal)
-    catalogOfKey.set(principal, catalog)
+/** What a key may see of the catalog: its allow-lists (`tools=`, `prompts=`, `resources=`), or everything. */
+function catalogFor(catalog: Catalog, principal: Principal): Registrations {
+  let ofCatalog = registered.get(catalog)
+  if (!ofCatalog) registered.set(catalog, (ofCatalog = { ofLists: new Map(), ofKey: new WeakMap() }))
+  let registrations = ofCatalog.ofKey.get(principal)
+  if (!registrations) {
+    registrations = catalogOfLists(catalog, ofCatalog.ofLists, principal)
+    ofCatalog.ofKey.set(principal, registrations)
   }
-  return catalog
+  return registrations
 }
 
 /** One registration per distinct combination of allow-lists, however many keys share it. */
-function catalogOfLists({ allowedTools, allowedPrompts, allowedResources }: Principal): Registrations {
+function catalogOfLists(catalog: Catalog, ofLists: Map<string, Registrations>, { allowedTools, allowedPrompts, allowedResources }: Principal): Registrations {
   const key = [allowedTools, allowedPrompts, allowedResources].map(listKey).join(' ')
-  let catalog = catalogs.get(key)
-  if (!catalog) {
+  let registrations = ofLists.get(key)
+  if (!registrations) {
     const holder = new McpServer(SERVER_INFO, { capabilities: CAPABILITIES })
-    for (const tool of tools) if (allows(allowedTools, tool.name)) registerTool(holder, tool)
-    for (const resource of resources) if (allows(allowedResources, resource.uri)) registerResource(holder, resource)
-    for (const prompt of prompts) if (allows(allowedPrompts, prompt.name)) registerPrompt(holder, prompt)
-    catalogs.set(key, (catalog = holder as unknown as Registrations))
+    for (const tool of catalog.tools) if (allows(allowedTools, tool.name)) registerTool(holder, tool)
+    for (const resource of catalog.resources) if (allows(allowedResources, resource.uri)) registerResource(holder, resource)
+    for (const prompt of catalog.prompts) if (allows(allowedPrompts, prompt.name)) registerPrompt(holder, prompt)
+    ofLists.set(key, (registrations = holder as unknown as Registrations))
   }
-  return catalog
+  return registrations
 }
 
 /**
@@ -100,17 +108,21 @@ class SessionServer extends McpServer {
   private readonly authInfo: AuthInfo
   private subscriptions: ResourceSubscriptions | undefined
 
-  constructor(private readonly session: SessionContext) {
+  constructor(
+    catalog: Catalog,
+    private readonly session: SessionContext,
+  ) {
     super(SERVER_INFO, {
       capabilities: CAPABILITIES,
       ...(session.sessionId === undefined && { supportedProtocolVersions: MODERN_REQUEST_VERSIONS }),
+      ...(catalog.requestState && { requestState: catalog.requestState }),
     })
-    const catalog = catalogFor(session.principal)
+    const registrations = catalogFor(catalog, session.principal)
     const own = this as unknown as Registrations
     for (const field of REGISTRATIONS) {
       // A renamed field in a future SDK would leave the session with an empty catalog: refuse to start instead.
       if (!(field in own)) throw new Error(`@modelcontextprotocol/server no longer keeps registrations in ${field}`)
-      own[field] = catalog[field]
+      own[field] = registrations[field]
     }
     if (typeof own.setCompletionRequestHandler !== 'function') throw new Error('@modelcontextprotocol/server no longer has setCompletionRequestHandler')
     own.setCompletionRequestHandler()
@@ -232,6 +244,7 @@ export function sdkContractProblems(): string[] {
   return problems
 }
 
-export function createMcpServer(session: SessionContext): McpServer {
-  return new SessionServer(session)
+/** The server of one session (or one MCP 2026-07-28 request), answering from the catalog (`loadCatalog`). */
+export function createMcpServer(catalog: Catalog, session: SessionContext): McpServer {
+  return new SessionServer(catalog, session)
 }

@@ -133,13 +133,13 @@ export async function startRedis(t: Teardown, port?: number): Promise<{ child: C
  * HAProxy as the stand-in for the ALB: round robin over the tasks, health checks, and optionally the
  * ALB's lb_cookie stickiness (an inserted cookie that only cookie-keeping clients send back). Checking
  * `/ready` instead of `/health` stands in for ECS deregistering a task before it stops it: no new requests
- * reach a draining task. Its runtime API listens on `socket` (see `haproxyCommand`); task `i` is the server
- * `tasks/t<i>`.
+ * reach a draining task. `setHeaders` are set on every request (`http-request set-header`). Its runtime API
+ * listens on `socket` (see `haproxyCommand`); task `i` is the server `tasks/t<i>`.
  */
 export async function startHaproxy(
   t: Teardown,
   tasks: Task[],
-  { sticky = false, check = '/health', idleTimeoutMs = 120_000 } = {},
+  { sticky = false, check = '/health', idleTimeoutMs = 120_000, setHeaders = {} as Record<string, string> } = {},
 ): Promise<{ child: Child; url: string; socket: string }> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'haproxy-'))
@@ -158,6 +158,8 @@ export async function startHaproxy(
     '  timeout tunnel 1h',
     'frontend alb',
     `  bind 127.0.0.1:${port}`,
+    // Headers set on every request on its way to the tasks, e.g. a key for a client that sends none.
+    ...Object.entries(setHeaders).map(([name, value]) => `  http-request set-header ${name} "${value}"`),
     '  default_backend tasks',
     'backend tasks',
     '  balance roundrobin',

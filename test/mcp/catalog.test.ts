@@ -1,21 +1,11 @@
 import t from 'tap'
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/client'
+import { ProtocolErrorCode } from '@modelcontextprotocol/client'
 import { catalogNames } from '../../app/mcp/catalog.js'
 import { ALICE, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
-import { resourceText as resourceTextOf, resultText } from './helpers.js'
+import { callError, resourceText as resourceTextOf, resultText } from './helpers.js'
 
 const CAROL = 'carol-secret-0123456789ab'
 const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
-
-/** The protocol error a call was refused with. */
-async function callError(call: Promise<unknown>): Promise<ProtocolError> {
-  const error = await call.then(
-    () => undefined,
-    (rejection: unknown) => rejection,
-  )
-  if (!(error instanceof ProtocolError)) throw new Error(`expected a protocol error, got ${String(error)}`)
-  return error
-}
 
 // Derived from the catalog, so adding a tool needs no change here (the examples these tests call by name
 // are add, whoami, read_file and the two prompts; removing one of them means removing its test too).

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
+import { ProtocolError } from '@modelcontextprotocol/client'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -13,6 +14,16 @@ export async function waitFor(condition: () => boolean, what: string, limitMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await sleep(10)
   }
+}
+
+/** The protocol error a call was refused with. */
+export async function callError(call: Promise<unknown>): Promise<ProtocolError> {
+  const error = await call.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  )
+  if (!(error instanceof ProtocolError)) throw new Error(`expected a protocol error, got ${String(error)}`)
+  return error
 }
 
 /** The text of a tool result's first content item. */

@@ -36,7 +36,7 @@ export async function launchBrowser(t: Tap): Promise<Browser> {
   t.teardown(async () => {
     if (!(await within(CLOSE_TIMEOUT_MS, server.close()))) await server.kill()
   })
-  return chromium.connect(server.wsEndpoint(), { timeout: 60_000 })
+  return await chromium.connect(server.wsEndpoint(), { timeout: 60_000 })
 }
 
 /**

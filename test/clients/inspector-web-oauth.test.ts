@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Browser } from 'playwright-core'
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { type AuthorizationServer, startAuthorizationServer } from '../helpers/oauth.js'
 import { freePort } from '../helpers/processes.js'
@@ -27,11 +28,14 @@ const OPTIONS: Record<Era, InspectorOptions> = {
 const ERA_TIMEOUT_MS = 90_000
 t.setTimeout(60_000 + 3 * (ERA_TIMEOUT_MS + 30_000))
 
+// Started in a before hook, not by top-level awaits: tap ends a root test that has a teardown and sits idle,
+// and a slow first browser launch would leave it idle long enough to end before the subtests are added.
 let as: AuthorizationServer
+let browser: Browser
 t.before(async () => {
   as = await startAuthorizationServer(t)
+  browser = await launchBrowser(t)
 })
-const browser = await launchBrowser(t)
 
 for (const era of Object.keys(ERAS) as Era[]) {
   t.test(`${era}: the Inspector UI signs in with its own OAuth flow (registration through our bridge) and calls as the subject`, { timeout: ERA_TIMEOUT_MS }, async (t) => {

@@ -1,7 +1,8 @@
 import t from 'tap'
+import type { Browser } from 'playwright-core'
 import { ensureBuilt } from '../helpers/build.js'
 import type { Tap } from '../helpers/http.js'
-import { counter, eventually, startTask } from '../helpers/processes.js'
+import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, connect } from '../helpers/server.js'
 import { launchBrowser, loopbackPage } from './browser.js'
 import { InspectorPage, startInspectorWeb } from './inspector-web.js'
@@ -12,8 +13,14 @@ ensureBuilt()
 // The MCP Inspector web UI (pinned devDependency, 2.12.0) in a real browser. The page talks only to the
 // Inspector's own Node backend; that backend talks to our server, sending no Origin header, so the server
 // runs with its default empty MCP_ALLOWED_ORIGINS (any Origin would get 403).
-const task = await startTask(t)
-const browser = await launchBrowser(t)
+// Started in a before hook, not by top-level awaits: tap ends a root test that has a teardown and sits idle,
+// and a slow first browser launch would leave it idle long enough to end before the subtests are added.
+let task: Task
+let browser: Browser
+t.before(async () => {
+  task = await startTask(t)
+  browser = await launchBrowser(t)
+})
 const sseSessions = () => counter(task, 'mcp_sessions_open', 'transport="sse"')
 const WRONG_KEY = 'wrong-secret-0123456789'
 

@@ -182,8 +182,10 @@ async function main() {
     HttpResponseStream,
   }
   const started = performance.now()
+  const initCpu = process.cpuUsage()
   const module = (await import(pathToFileURL(positionals[0]).href)) as { handler?: Handler }
   const initMs = performance.now() - started
+  const { user, system } = process.cpuUsage(initCpu)
   const handler = module.handler
   if (typeof handler !== 'function' || handler[HANDLER_STREAMING] !== 'response') throw new Error(`${positionals[0]} exports no streaming handler`)
 
@@ -230,7 +232,7 @@ async function main() {
   })
   await new Promise<void>((resolve) => server.listen(Number(values.port ?? 0), '127.0.0.1', resolve))
   const address = server.address()
-  report({ kind: 'init', initMs, port: typeof address === 'object' && address ? address.port : undefined })
+  report({ kind: 'init', initMs, initCpuMs: (user + system) / 1000, port: typeof address === 'object' && address ? address.port : undefined })
 }
 
 await main()

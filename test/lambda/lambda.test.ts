@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +12,8 @@ import { ALICE, BOB, KEYS, resultJson } from '../helpers/server.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const HANDLER = join(ROOT, 'dist/app/lambda.js')
+/** What the stack deploys: the same handler bundled into one file (scripts/build-lambda.mjs). */
+const BUNDLE = join(ROOT, '.build/lambda.bundle/index.mjs')
 const STAND_IN = join(ROOT, 'dist/bench/servers/lambda-stand-in.js')
 const MODERN = '2026-07-28'
 const CAROL = 'carol-secret-0123456789ab'
@@ -35,9 +38,9 @@ const lines = (text: string, keep: (record: Record<string, unknown>) => boolean)
     .filter(keep)
 
 /** The built handler, loaded by the stand-in runtime as Lambda loads it, behind its function URL shim. */
-async function startFunction(t: Tap, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Instance> {
+async function startFunction(t: Tap, env: Record<string, string> = {}, timeoutMs = 30_000, handler = HANDLER): Promise<Instance> {
   const port = await freePort()
-  const child = spawnChild(t, process.execPath, [STAND_IN, HANDLER, '--port', String(port), '--timeout-ms', String(timeoutMs)], {
+  const child = spawnChild(t, process.execPath, [STAND_IN, handler, '--port', String(port), '--timeout-ms', String(timeoutMs)], {
     NODE_ENV: 'production',
     MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami`,
     MCP_SESSION_URL: SESSION_URL,
@@ -95,6 +98,20 @@ t.test('the built handler serves both client eras through the streaming runtime,
   t.equal(audit.length, 2, 'one audit line per add call, as in the container')
   t.match(audit[0], { principal: 'alice', outcome: 'ok' })
   t.ok(instance.runtime().filter((record) => record.standIn === 'report').length >= 8, 'each POST was one invocation')
+  noRuntimeErrors(t, instance)
+})
+
+t.test('the bundle the stack deploys serves the same', async (t) => {
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build-lambda.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 })
+  t.equal(built.status, 0, 'npm run build:lambda')
+  const instance = await startFunction(t, {}, 30_000, BUNDLE)
+  for (const mode of ['pinned', 'default'] as Mode[]) {
+    const { sdk } = await client(t, instance, mode)
+    t.equal((await sdk.listTools()).tools.length, catalogNames.tools.length, `${mode}: every tool is listed`)
+    const progress: number[] = []
+    await sdk.callTool({ name: 'long_task', arguments: { steps: 2, stepMs: 10 } }, { onprogress: (p) => progress.push(p.progress) })
+    t.same(progress, [1, 2], `${mode}: progress streamed`)
+  }
   noRuntimeErrors(t, instance)
 })
 

@@ -13,6 +13,10 @@ import { join } from 'node:path'
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
+// The service's policies: nothing cached, every viewer header but Host passed on (Host must not reach a function
+// URL either: it routes by it), CloudFront-Viewer-Address among them, which the handler reads for the client's
+// address (CloudFront Developer Guide, "Add CloudFront request headers").
+import { CACHE_POLICY, ORIGIN_REQUEST_POLICY } from './edge'
 import { randomPassword } from './secrets'
 
 /** Where `npm run build:lambda` writes the handler bundle (scripts/build-lambda.mjs). */
@@ -22,13 +26,6 @@ export const ORIGIN_SECRET_HEADER = 'X-MCP-Origin-Secret'
 /** The Node.js runtime the bundle targets (esbuild `target: node20` in scripts/build-lambda.mjs runs on it). */
 export const LAMBDA_RUNTIME = 'nodejs22.x'
 const ORIGIN_ID = 'function-url'
-const CACHE_POLICY = 'Managed-CachingDisabled'
-/**
- * Every viewer header but Host (Authorization, the MCP headers), and CloudFront-Viewer-Address, which the
- * handler reads for the client's address (CloudFront Developer Guide, "Add CloudFront request headers").
- * Host must not reach a function URL: it routes by it.
- */
-const ORIGIN_REQUEST_POLICY = 'Managed-AllViewerExceptHostHeader'
 
 /** The function's zip: the bundle as `index.mjs` (handler `index.handler`), from the repository at `root`. */
 export function functionCode(root: string): pulumi.asset.AssetArchive {

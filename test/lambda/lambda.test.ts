@@ -226,3 +226,14 @@ t.test('without an origin secret a viewer-address header is not believed', async
   t.ok(await eventually(() => instance.logs().some((record) => record.event === 'auth_failed')))
   t.match(instance.logs().find((record) => record.event === 'auth_failed'), { ip: '127.0.0.1' }, 'the caller’s own address')
 })
+
+t.test('a configuration the function cannot run with stops its init with one line per problem (exit 78)', async (t) => {
+  const port = await freePort()
+  const child = spawnChild(t, process.execPath, [STAND_IN, HANDLER, '--port', String(port)], { NODE_ENV: 'production', MCP_API_KEYS: KEYS, MCP_MAX_BODY_BYTES: '7000000' })
+  const { code } = await child.exited
+  t.equal(code, 78)
+  t.match(child.output, 'Invalid configuration: MCP_MAX_BODY_BYTES: at most 6291456 on AWS Lambda (a function URL\'s request payload limit)')
+  const noKeys = spawnChild(t, process.execPath, [STAND_IN, HANDLER, '--port', String(port)], { NODE_ENV: 'production', MCP_API_KEYS: '' })
+  t.equal((await noKeys.exited).code, 78)
+  t.match(noKeys.output, 'Invalid configuration: MCP_API_KEYS: no API keys configured')
+})

@@ -237,3 +237,20 @@ t.test('a configuration the function cannot run with stops its init with one lin
   t.equal((await noKeys.exited).code, 78)
   t.match(noKeys.output, 'Invalid configuration: MCP_API_KEYS: no API keys configured')
 })
+
+t.test('a silent call is kept alive by heartbeats through the stream, then answered', async (t) => {
+  const instance = await startFunction(t, { MCP_HEARTBEAT_MS: '200' })
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } }
+  const response = await postJson(
+    `${instance.url}/mcp`,
+    { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 1, stepMs: 700 }, _meta: envelope } },
+    { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'long_task' },
+  )
+  t.equal(response.status, 200)
+  t.match(response.headers.get('content-type'), /^text\/event-stream/)
+  const text = await response.text()
+  t.ok((text.match(/: keepalive/g) ?? []).length >= 2, 'heartbeats while the tool works')
+  const answer = JSON.parse(/^data: (.*)$/m.exec(text)?.[1] ?? '{}')
+  t.match(answer, { jsonrpc: '2.0', id: 4, result: { content: [{ type: 'text', text: 'Finished all 1 steps' }] } }, 'then the answer')
+  noRuntimeErrors(t, instance)
+})

@@ -32,6 +32,17 @@ export function functionCode(root: string): pulumi.asset.AssetArchive {
   return new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.FileAsset(join(root, LAMBDA_BUNDLE)) })
 }
 
+/**
+ * A secret as `toolSecrets` names it for ECS (`<secret ARN>[:<json-key>:<version-stage>:<version-id>]`, ECS Developer
+ * Guide, "Pass Secrets Manager secrets through Amazon ECS environment variables"), read the way ECS reads it: the
+ * version asked for (else the current one), and the JSON key's value when one is named.
+ */
+export function secretReferenceValue(reference: string, parent: pulumi.Resource): pulumi.Output<string> {
+  const [, arn, jsonKey, versionStage, versionId] = /^(arn:[^:]+:secretsmanager:[^:]+:\d{12}:secret:[^:]+)(?::([^:]*):([^:]*):([^:]*))?$/.exec(reference) ?? [, reference]
+  const version = aws.secretsmanager.getSecretVersionOutput({ secretId: arn!, ...(versionStage && { versionStage }), ...(versionId && { versionId }) }, { parent })
+  return pulumi.secret(version.secretString.apply((text) => (jsonKey ? String((JSON.parse(text) as Record<string, unknown>)[jsonKey]) : text)))
+}
+
 export interface ServerlessLegArgs {
   config: InfraConfig
   label: string
@@ -57,9 +68,11 @@ export class ServerlessLeg extends pulumi.ComponentResource {
     this.logGroup = new aws.cloudwatch.LogGroup(name, { name: `/aws/lambda/${args.label}-${name}`, retentionInDays: config.logRetentionDays }, child)
     const role = this.role(name, args)
     const originSecret = randomPassword(48, this)
-    // The function reads its secrets from its environment (encrypted at rest by Lambda); their current values are
-    // read from Secrets Manager at each `pulumi up`, so a rotated key reaches the function with the next update.
+    // The function reads its secrets (the keys, the cache URL, `toolSecrets`) from its environment (encrypted at
+    // rest by Lambda); their values are read from Secrets Manager at each `pulumi up`, so a rotated key reaches
+    // the function with the next update.
     const secretValue = (id: pulumi.Input<string>) => pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: id }, child).secretString)
+    const toolSecrets = Object.fromEntries(Object.entries(config.toolSecrets).map(([variable, reference]) => [variable, secretReferenceValue(reference, this)]))
     this.function = new aws.lambda.Function(name, {
       name: `${args.label}-${name}`,
       role: role.arn,
@@ -83,6 +96,7 @@ export class ServerlessLeg extends pulumi.ComponentResource {
           MCP_API_KEYS: secretValue(args.apiKeysSecretArn),
           ...(args.cache && { REDIS_URL: secretValue(args.cache.urlSecretArn) }),
           ...config.toolSettings,
+          ...toolSecrets,
         },
       },
       ...(args.cache && { vpcConfig: { subnetIds: args.cache.privateSubnetIds, securityGroupIds: [args.cache.securityGroupId] } }),

@@ -9,7 +9,11 @@ const { LAMBDA_BUNDLE, ORIGIN_SECRET_HEADER, functionCode } = lambdaLeg
 const { parseConfig } = infraConfig
 
 const FUNCTION = 'aws:lambda/function:Function'
-const run = await runProgram({ ...devStackConfig(), lambda: 'true' })
+const TOOL_SECRETS = {
+  WEATHER_API_KEY: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:weather-AbCdEf',
+  SEARCH_API_KEY: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:json-search-AbCdEf:apiKey:AWSPREVIOUS:',
+}
+const run = await runProgram({ ...devStackConfig(), lambda: 'true', toolSettings: '{"MCP_WEATHER_TIMEOUT_MS":"3000"}', toolSecrets: JSON.stringify(TOOL_SECRETS) })
 
 /** Pulumi's marker of a secret value, as a program's secret inputs reach the mocks. */
 const SECRET_SIG = '4dabf18193072939515e22adb298388d'
@@ -41,6 +45,9 @@ t.test('its environment: stateless by construction, keys read from Secrets Manag
   t.ok(run.generatedSecrets.includes(env.MCP_LAMBDA_ORIGIN_SECRET), 'a generated origin secret')
   t.notOk('REDIS_URL' in env, 'no Redis without the cache: limits are per instance (docs/serverless.md)')
   t.notOk('MCP_STATELESS' in env, 'the handler forces MCP_STATELESS itself')
+  t.equal(env.MCP_WEATHER_TIMEOUT_MS, '3000', 'a tool setting, as the tasks get it')
+  t.equal(env.WEATHER_API_KEY, `current-value-of:${TOOL_SECRETS.WEATHER_API_KEY}`, 'a tool secret’s current value')
+  t.equal(env.SEARCH_API_KEY, 'json-value-of:arn:aws:secretsmanager:us-east-1:123456789012:secret:json-search-AbCdEf@AWSPREVIOUS', 'a JSON key of the version asked for, as ECS reads it')
 })
 
 t.test('its function URL streams, is public at the URL level only, and CloudFront adds the secret the handler checks', async (t) => {

@@ -121,7 +121,13 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
           case 'aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy':
             return { id: `policy-${args.inputs.name}`, name: args.inputs.name }
           case 'aws:secretsmanager/getSecretVersion:getSecretVersion':
-            return { ...args.inputs, arn: args.inputs.secretId, secretString: `current-value-of:${args.inputs.secretId}`, versionId: 'v1' }
+            return {
+              ...args.inputs,
+              arn: args.inputs.secretId,
+              // A secret whose name says json holds a JSON object, as a tool's secret may.
+              secretString: args.inputs.secretId.includes(':secret:json-') ? JSON.stringify({ apiKey: `json-value-of:${args.inputs.secretId}@${args.inputs.versionStage}` }) : `current-value-of:${args.inputs.secretId}`,
+              versionId: 'v1',
+            }
           case 'aws:elb/getServiceAccount:getServiceAccount':
             return { id: '127311923021', arn: 'arn:aws:iam::127311923021:root' }
           case 'aws:secretsmanager/getRandomPassword:getRandomPassword': {

@@ -13,10 +13,10 @@ import { join } from 'node:path'
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
-// The service's policies: nothing cached, every viewer header but Host passed on (Host must not reach a function
-// URL either: it routes by it), CloudFront-Viewer-Address among them, which the handler reads for the client's
-// address (CloudFront Developer Guide, "Add CloudFront request headers").
-import { CACHE_POLICY, ORIGIN_REQUEST_POLICY } from './edge'
+// The service's behaviour: nothing cached, every viewer header but Host passed on (Host must not reach a function
+// URL either: it routes by it), with CloudFront's own headers, CloudFront-Viewer-Address among them, which the
+// handler reads for the client's address (CloudFront Developer Guide, "Add CloudFront request headers").
+import { passThrough } from './edge'
 import { randomPassword } from './secrets'
 
 /** Where `npm run build:lambda` writes the handler bundle (scripts/build-lambda.mjs). */
@@ -132,9 +132,6 @@ export class ServerlessLeg extends pulumi.ComponentResource {
 
   /** CloudFront in front of the function URL: HTTPS on *.cloudfront.net, nothing cached, the origin secret added. */
   private edge(name: string, config: InfraConfig, originSecret: pulumi.Output<string>): aws.cloudfront.Distribution {
-    const child = { parent: this }
-    const cachePolicy = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY }, child)
-    const originRequestPolicy = aws.cloudfront.getOriginRequestPolicyOutput({ name: ORIGIN_REQUEST_POLICY }, child)
     return new aws.cloudfront.Distribution(name, {
       enabled: true,
       comment: 'MCP server, request-scoped leg (AWS Lambda)',
@@ -155,17 +152,9 @@ export class ServerlessLeg extends pulumi.ComponentResource {
         },
         customHeaders: [{ name: ORIGIN_SECRET_HEADER, value: originSecret }],
       }],
-      defaultCacheBehavior: {
-        targetOriginId: ORIGIN_ID,
-        viewerProtocolPolicy: 'https-only',
-        allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-        cachedMethods: ['GET', 'HEAD'],
-        cachePolicyId: cachePolicy.apply((policy) => policy.id!),
-        originRequestPolicyId: originRequestPolicy.apply((policy) => policy.id!),
-        compress: false, // event streams must reach the client event by event
-      },
+      defaultCacheBehavior: passThrough(ORIGIN_ID, this),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
       viewerCertificate: { cloudfrontDefaultCertificate: true },
-    }, child)
+    }, { parent: this })
   }
 }

@@ -69,6 +69,16 @@ async function client(t: Tap, instance: Instance, mode: Mode, key = ALICE) {
   return { sdk, transport }
 }
 
+/** A raw MCP 2026-07-28 `long_task` call, its answer as it crossed the wire. */
+function longTask(instance: Instance, id: number, args: { steps: number; stepMs: number }) {
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } }
+  return postJson(
+    `${instance.url}/mcp`,
+    { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'long_task', arguments: args, _meta: envelope } },
+    { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'long_task' },
+  )
+}
+
 /** The stand-in ran every invocation to its end: none failed, none was cut by the function timeout. */
 function noRuntimeErrors(t: Tap, instance: Instance) {
   t.same(
@@ -184,12 +194,7 @@ t.test('a call past its bound ends with a clear error before the function timeou
     })
   }
   await t.test('silent answer (no head yet): 504 with the same message', async (t) => {
-    const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } }
-    const response = await postJson(
-      `${instance.url}/mcp`,
-      { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 1, stepMs: 10_000 }, _meta: envelope } },
-      { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'long_task' },
-    )
+    const response = await longTask(instance, 9, { steps: 1, stepMs: 10_000 })
     t.equal(response.status, 504)
     t.match(await response.json(), { jsonrpc: '2.0', id: 9, error: { code: -32000, message: /ran past this function's time bound/ } })
   })
@@ -240,12 +245,7 @@ t.test('a configuration the function cannot run with stops its init with one lin
 
 t.test('a silent call is kept alive by heartbeats through the stream, then answered', async (t) => {
   const instance = await startFunction(t, { MCP_HEARTBEAT_MS: '200' })
-  const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } }
-  const response = await postJson(
-    `${instance.url}/mcp`,
-    { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'long_task', arguments: { steps: 1, stepMs: 700 }, _meta: envelope } },
-    { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'long_task' },
-  )
+  const response = await longTask(instance, 4, { steps: 1, stepMs: 700 })
   t.equal(response.status, 200)
   t.match(response.headers.get('content-type'), /^text\/event-stream/)
   const text = await response.text()

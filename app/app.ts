@@ -17,6 +17,7 @@ import emf from './sessions/emf.js'
 import sessions from './sessions/plugin.js'
 import type { ServerFactory } from './sessions/registry.js'
 import sseRoutes, { sseSessionRoutes } from './transports/sse.js'
+import { statelessSseRoutes } from './transports/stateless-http.js'
 import streamableHttpRoutes from './transports/streamable-http.js'
 
 export interface AppOptions {
@@ -54,7 +55,15 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer(catalog, { principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
+  const modern = { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders: toolsWithParamHeaders(catalog), changes: app.changeEvents }
+  if (config.stateless) {
+    // MCP_STATELESS=true: no session is ever opened; the same catalog, keys and limits serve every request.
+    await app.register(statelessSseRoutes, { prefix: config.basePath, sessionUrl: config.sessionUrl })
+    const stateless = { createServer, heartbeatMs: config.heartbeatMs, sessionUrl: config.sessionUrl }
+    await app.register(streamableHttpRoutes, { prefix: config.basePath, modern, stateless })
+    return
+  }
   await app.register(sseRoutes, { prefix: config.basePath, basePath: config.basePath })
   await app.register(sseSessionRoutes, { prefix: config.basePath })
-  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern: { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders: toolsWithParamHeaders(catalog), changes: app.changeEvents } })
+  await app.register(streamableHttpRoutes, { prefix: config.basePath, modern })
 })

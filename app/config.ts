@@ -60,6 +60,14 @@ function grants(value: string, ctx: z.RefinementCtx): Grant[] {
   return parsed
 }
 
+/**
+ * AWS Lambda's documented limits for a function URL in RESPONSE_STREAM mode (Lambda developer guide,
+ * "Response streaming for Lambda functions" and "Invoking a response streaming enabled function using Lambda
+ * function URLs"): a streamed response may be up to 200 MB, of which the first 6 MB go out at full speed and
+ * the rest at most 2 MBps; the request (the invocation payload) is capped at 6 MB.
+ */
+export const LAMBDA_LIMITS = { fastResponseBytes: 6 * 1024 * 1024, maxStreamedResponseBytes: 200 * 1024 * 1024, requestBytes: 6 * 1024 * 1024 }
+
 /** Drain after SIGTERM when MCP_DRAIN_MS is not set: ECS's window in production, a short wait on a laptop. */
 export const DEFAULT_DRAIN_MS = { production: 30_000, development: 2_000 }
 
@@ -155,6 +163,11 @@ export const EnvSchema = z.object({
   MCP_FILES_MAX_BYTES: int(1_048_576, 1),
   MCP_MAX_PROFILES_PER_KEY: int(1_000, 1),
   MCP_CONFORMANCE_FIXTURES: z.enum(['0', '1'], 'must be 0 or 1').default('0'),
+  MCP_STATELESS: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
+  MCP_SESSION_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_LAMBDA_MAX_RESPONSE_BYTES: int(LAMBDA_LIMITS.fastResponseBytes, 1024, LAMBDA_LIMITS.maxStreamedResponseBytes),
+  MCP_LAMBDA_DEADLINE_MARGIN_MS: int(3_000, 100, 60_000),
+  MCP_LAMBDA_ORIGIN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 })
 
 export type Config = ReturnType<typeof toConfig>
@@ -211,6 +224,13 @@ function toConfig(env: z.infer<typeof EnvSchema>, keys: ApiKey[]) {
     filesMaxBytes: env.MCP_FILES_MAX_BYTES,
     maxProfilesPerKey: env.MCP_MAX_PROFILES_PER_KEY,
     conformanceFixtures: env.MCP_CONFORMANCE_FIXTURES === '1',
+    stateless: env.MCP_STATELESS,
+    sessionUrl: env.MCP_SESSION_URL?.replace(/\/+$/, ''),
+    lambda: {
+      maxResponseBytes: env.MCP_LAMBDA_MAX_RESPONSE_BYTES,
+      deadlineMarginMs: env.MCP_LAMBDA_DEADLINE_MARGIN_MS,
+      originSecret: env.MCP_LAMBDA_ORIGIN_SECRET,
+    },
   }
 }
 

@@ -41,7 +41,8 @@ export async function sdkSelfTest(config: Config): Promise<string | undefined> {
   const { key, secret } = generateDevelopmentKey()
   const log = new FailureLog()
   const app = await buildServer(
-    { ...config, keys: [key], basePath: '', redisUrl: undefined, emf: undefined, oauth: undefined, telemetry: undefined, peerPort: 0, logLevel: 'error', allowedOrigins: [] },
+    // With sessions even for a stateless server: a 2025 session reaches every part of the SDK a stateless POST does.
+    { ...config, keys: [key], basePath: '', redisUrl: undefined, emf: undefined, oauth: undefined, telemetry: undefined, peerPort: 0, logLevel: 'error', allowedOrigins: [], stateless: false },
     { logStream: log },
   )
   const post = async (body: object, headers: Record<string, string> = {}): Promise<Answer> => {

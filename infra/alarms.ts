@@ -17,6 +17,8 @@ export interface AlarmsArgs {
   serviceArn: pulumi.Input<string>
   loadBalancerArnSuffix: pulumi.Input<string>
   targetGroupArnSuffix: pulumi.Input<string>
+  /** The request-scoped leg's function (stack config `lambda`): its errors and throttles alarm too. */
+  functionName?: pulumi.Input<string>
 }
 
 type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription' | 'comparisonOperator' | 'treatMissingData'>
@@ -29,6 +31,19 @@ type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName'
  * initial deployments and rollback deployments", told apart by `reason`), so FAILED is the one to alarm on.
  */
 export const FAILED_DEPLOYMENT_EVENTS = ['SERVICE_DEPLOYMENT_FAILED']
+
+/**
+ * The function's failed invocations (init failures, crashes, Lambda's own timeout: a call our bound ended is an
+ * answer, not an error) and throttles (its reserved concurrency reached: clients got 429 from Lambda), each in
+ * any minute.
+ */
+function functionAlarms(functionName: pulumi.Input<string>, config: InfraConfig): Record<string, AlarmSpec> {
+  const common = { namespace: 'AWS/Lambda', statistic: 'Sum', threshold: 0, dimensions: { FunctionName: functionName }, period: 60, evaluationPeriods: 1 } as const
+  return {
+    'lambda-errors': { ...common, metricName: 'Errors', alarmDescription: 'the Lambda function fails invocations (init failure, crash, timeout)' },
+    'lambda-throttles': { ...common, metricName: 'Throttles', alarmDescription: `the Lambda function refuses requests: its reserved concurrency (${config.lambdaReservedConcurrency}) is reached` },
+  }
+}
 
 export class Alarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic
@@ -72,6 +87,7 @@ export class Alarms extends pulumi.ComponentResource {
         alarmDescription: `a task nears its cap of ${config.maxSessionsPerTask} open sessions`,
       },
     }
+    if (args.functionName) Object.assign(specs, functionAlarms(args.functionName, config))
     this.alarms = Object.entries(specs).map(([suffix, spec]) =>
       new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
         comparisonOperator: 'GreaterThanThreshold',

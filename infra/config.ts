@@ -153,6 +153,11 @@ export const configSchema = z
       .max(100)
       .default(DEFAULT_CALLBACK_URLS),
     cognitoTokenCheck: z.enum(['audience', 'clientId']).default('audience'),
+    lambda: z.boolean().default(false),
+    // Lambda's limits: memory 128 MB to 10,240 MB, timeout at most 900 s (Lambda Developer Guide, "Lambda quotas").
+    lambdaMemoryMb: z.int().min(128).max(10_240).default(1024),
+    lambdaTimeoutSeconds: z.int().min(10).max(900).default(300),
+    lambdaReservedConcurrency: z.int().min(1).default(50),
   })
   .superRefine((c, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
@@ -175,6 +180,10 @@ export const configSchema = z
       if (c.originKeepaliveTimeoutSeconds >= c.idleTimeoutSeconds) fail('originKeepaliveTimeoutSeconds', 'must be below idleTimeoutSeconds')
       if (c.allowedCidrs.join() !== '0.0.0.0/0') fail('allowedCidrs', 'restricts a public ALB only (domainName or devOnlyPlainHttp); behind CloudFront use AWS WAF')
     }
+    // The function's own CloudFront distribution waits for the function as the service's does for the tasks.
+    if (c.lambda && c.originReadTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('originReadTimeoutSeconds', 'must exceed 2 × heartbeatMs (the lambda leg streams through CloudFront too)')
+    // A call is ended 3 s (MCP_LAMBDA_DEADLINE_MARGIN_MS) before the timeout: a shorter timeout leaves no call any time.
+    if (c.lambda && c.lambdaTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('lambdaTimeoutSeconds', 'must exceed 2 × heartbeatMs, or every streamed call ends before its second heartbeat')
     if (c.domainName && !c.hostedZoneId && !c.certificateArn) fail('hostedZoneId', 'domainName needs hostedZoneId (a DNS-validated certificate and record) or certificateArn')
     if (c.certificateArn && !c.domainName) fail('certificateArn', 'needs domainName, the name the certificate covers')
     if (c.devOnlyPlainHttp && c.domainName) fail('devOnlyPlainHttp', 'cannot be combined with domainName (that stack serves HTTPS)')

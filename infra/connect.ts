@@ -39,3 +39,17 @@ export function oauthSignInSteps(url: string, clientId?: string): Record<'claude
     inspector: `${INSPECTOR} --transport http --server-url ${server}, then Connect and sign in; if it asks for one: ${client}`,
   }
 }
+
+/**
+ * What to type to reach the request-scoped leg (stack output `lambdaClientCommands`): it serves MCP 2026-07-28
+ * and 2025 Streamable HTTP without sessions, so every command names `/mcp` (legacy SSE needs the service's URL).
+ */
+export function modernClientCommands(url: string): Record<'inspector' | 'inspectorUi' | 'mcpRemote' | 'curl', string> {
+  const auth = `--header "Authorization: Bearer ${KEY_PLACEHOLDER}"`
+  return {
+    inspector: `${INSPECTOR} --cli ${url}/mcp --transport http --protocol-era modern ${auth} --method tools/list`,
+    inspectorUi: `${INSPECTOR} --transport http --protocol-era modern --server-url ${url}/mcp ${auth}`,
+    mcpRemote: `npx mcp-remote@0.15.1 ${url}/mcp --transport http-only --protocol auto --header "Authorization: Bearer ${KEY_PLACEHOLDER}"`,
+    curl: `curl -s ${url}/mcp -H "Authorization: Bearer ${KEY_PLACEHOLDER}" -H "Content-Type: application/json" -H "Accept: application/json, text/event-stream" -H "MCP-Protocol-Version: 2026-07-28" -H "Mcp-Method: tools/list" -d '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'`,
+  }
+}

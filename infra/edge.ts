@@ -21,6 +21,21 @@ const ORIGIN_ID = 'alb'
  */
 export const VPC_ORIGIN_TIMEOUT = '30m'
 
+/** A behaviour that caches nothing and passes every method and viewer header but Host to the origin, uncompressed. */
+export function passThrough(targetOriginId: string, parent: pulumi.Resource): aws.types.input.cloudfront.DistributionDefaultCacheBehavior {
+  const cachePolicy = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY }, { parent })
+  const originRequestPolicy = aws.cloudfront.getOriginRequestPolicyOutput({ name: ORIGIN_REQUEST_POLICY }, { parent })
+  return {
+    targetOriginId,
+    viewerProtocolPolicy: 'https-only',
+    allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+    cachedMethods: ['GET', 'HEAD'],
+    cachePolicyId: cachePolicy.apply((policy) => policy.id!),
+    originRequestPolicyId: originRequestPolicy.apply((policy) => policy.id!),
+    compress: false, // SSE must reach the client event by event
+  }
+}
+
 export interface EdgeArgs {
   config: InfraConfig
   loadBalancerArn: pulumi.Input<string>
@@ -47,8 +62,6 @@ export class Edge extends pulumi.ComponentResource {
       },
       timeouts: { create: VPC_ORIGIN_TIMEOUT, update: VPC_ORIGIN_TIMEOUT, delete: VPC_ORIGIN_TIMEOUT },
     }, child)
-    const cachePolicy = aws.cloudfront.getCachePolicyOutput({ name: CACHE_POLICY }, child)
-    const originRequestPolicy = aws.cloudfront.getOriginRequestPolicyOutput({ name: ORIGIN_REQUEST_POLICY }, child)
     this.distribution = new aws.cloudfront.Distribution(name, {
       enabled: true,
       comment: 'MCP server',
@@ -67,15 +80,7 @@ export class Edge extends pulumi.ComponentResource {
           originKeepaliveTimeout: config.originKeepaliveTimeoutSeconds,
         },
       }],
-      defaultCacheBehavior: {
-        targetOriginId: ORIGIN_ID,
-        viewerProtocolPolicy: 'https-only',
-        allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-        cachedMethods: ['GET', 'HEAD'],
-        cachePolicyId: cachePolicy.apply((policy) => policy.id!),
-        originRequestPolicyId: originRequestPolicy.apply((policy) => policy.id!),
-        compress: false, // SSE must reach the client event by event
-      },
+      defaultCacheBehavior: passThrough(ORIGIN_ID, this),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
       // With the default *.cloudfront.net certificate CloudFront sets the minimum viewer protocol to TLSv1
       // whatever is asked ("If the distribution uses the CloudFront domain name such as d111111abcdef8.cloudfront.net

@@ -7,9 +7,10 @@ import { Autoscaling } from './autoscaling'
 import { Cache } from './cache'
 import { Cognito } from './cognito'
 import { exposureOf, loadConfig } from './config'
-import { inspectorCli, inspectorUi, oauthSignInSteps, readKeyCommand } from './connect'
+import { inspectorCli, inspectorUi, modernClientCommands, oauthSignInSteps, readKeyCommand } from './connect'
 import { Dashboard } from './dashboard'
 import { Edge } from './edge'
+import { ServerlessLeg } from './lambda'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
@@ -70,6 +71,15 @@ const app = new AppService('mcp', {
   // for its domain: the app reads the issuer's metadata, whose endpoints are the domain's, before it serves.
   startAfter: [secrets, ...loadBalancer.listeners, ...securityGroups.rules, ...endpoints, ...(cache ? [cache] : []), ...(cognito ? [cognito] : [])],
 })
+const serverless = config.lambda
+  ? new ServerlessLeg('mcp-lambda', {
+    config,
+    label,
+    sessionUrl: publicUrl,
+    apiKeysSecretArn: secrets.apiKeys.arn,
+    cache: cache && { urlSecretArn: cache.urlSecret.arn, privateSubnetIds: network.privateSubnetIds, securityGroupId: securityGroups.task.id },
+  })
+  : undefined
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
   config,
@@ -79,6 +89,7 @@ const alarms = new Alarms('mcp', {
   serviceArn: app.service.id,
   loadBalancerArnSuffix: loadBalancer.loadBalancer.arnSuffix,
   targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
+  functionName: serverless?.function.name,
 })
 const dashboard = config.dashboardEnabled
   ? new Dashboard('mcp', {
@@ -116,3 +127,8 @@ export const oauthClientSetup = oauthMode === 'none' ? undefined : pulumi.all([u
 /** Cognito: the user pool people are added to, and its sign-in domain. */
 export const cognitoUserPoolId = cognito?.userPool.id
 export const cognitoDomainUrl = cognito?.domainUrl
+/** With `lambda: true`: the request-scoped leg's URL (MCP 2026-07-28 and stateless 2025 clients) and how to connect. */
+export const lambdaUrl = serverless?.url
+export const lambdaFunctionName = serverless?.function.name
+export const lambdaLogGroupName = serverless?.logGroup.name
+export const lambdaClientCommands = serverless?.url.apply(modernClientCommands)

@@ -26,19 +26,22 @@ export class ModernRequests {
     return this.count
   }
 
-  /** Counts a new request in, or refuses it before any work; the returned function counts it out (once). */
-  admit(hold: InputHold): () => void {
+  /**
+   * Counts a new request in (or the `requests` of one stateless POST), or refuses it before any work; the
+   * returned function counts it out (once).
+   */
+  admit(hold: InputHold, requests = 1): () => void {
     if (this.count >= this.limits.maxModernInFlight) {
       this.metrics.rateLimited.inc({ reason: 'task_modern_in_flight' })
       throw new HttpError(503, 'Service Unavailable: this task serves its maximum number of requests', undefined, { 'retry-after': String(RETRY_AFTER_SECONDS) })
     }
-    hold.addRequests(1)
+    hold.addRequests(requests)
     this.move(1)
     let released = false
     return () => {
       if (released) return
       released = true
-      hold.settleRequest()
+      for (let settled = 0; settled < requests; settled++) hold.settleRequest()
       this.move(-1)
     }
   }

@@ -103,6 +103,16 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
       await response.body?.cancel()
       return false
     }
+    if (response.headers.get('content-type')?.startsWith('application/json')) {
+      // A JSON answer is whole in the SDK's Response already: sent with its length, as our own JSON answers are
+      // (PostAnswer), so what sits in front (the Lambda handler, a proxy) can refuse one too large before a byte leaves.
+      const body = Buffer.from(await response.arrayBuffer())
+      if (!stream.open) return false
+      stream.head(response.status, { ...Object.fromEntries(response.headers), 'content-length': body.byteLength })
+      if (!stream.write(body)) return false
+      stream.end()
+      return true
+    }
     stream.head(response.status, Object.fromEntries(response.headers), true)
     if (response.body) {
       const reader = response.body.getReader()

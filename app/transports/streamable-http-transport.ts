@@ -28,7 +28,13 @@ export class StreamableHttpTransport implements Transport {
   private standalone?: BoundedStream
   private closed = false
 
-  constructor(readonly sessionId: string) {}
+  /** `sessionId` undefined: one POST of a stateless server (stateless-http.ts), whose answers name no session. */
+  constructor(readonly sessionId: string | undefined) {}
+
+  /** What every answer carries besides its media type: the session id, when there is a session. */
+  private get sessionHeaders(): Record<string, string> {
+    return this.sessionId === undefined ? {} : { 'mcp-session-id': this.sessionId }
+  }
 
   async start(): Promise<void> {}
 
@@ -48,7 +54,7 @@ export class StreamableHttpTransport implements Transport {
 
   /** POSTed messages with requests among them, answered on `stream`. */
   answer(messages: JSONRPCMessage[], requestIds: RequestId[], stream: BoundedStream, batch: boolean): void {
-    const answer = new PostAnswer(stream, new Set(requestIds), batch, { 'mcp-session-id': this.sessionId })
+    const answer = new PostAnswer(stream, new Set(requestIds), batch, this.sessionHeaders)
     for (const id of requestIds) this.answers.set(id, answer)
     this.open.add(answer)
     // The POST is gone (answered, cut off for not reading, or the client left): what it still waits for
@@ -60,7 +66,7 @@ export class StreamableHttpTransport implements Transport {
   /** The standalone GET stream, for server messages not related to a request (one per session). */
   openStandaloneStream(stream: BoundedStream): void {
     this.standalone = stream
-    stream.head(200, { ...LONG_STREAM_HEADERS, 'mcp-session-id': this.sessionId }, true)
+    stream.head(200, { ...LONG_STREAM_HEADERS, ...this.sessionHeaders }, true)
     stream.whenEnded(() => {
       if (this.standalone === stream) this.standalone = undefined
     })

@@ -10,6 +10,7 @@ import { isInitialize, negotiatedVersion, parseMessages, refuseBatchOn, requireJ
 import { modernHttp, type ModernHttpOptions } from './modern-http.js'
 import { modernRoute } from './modern-route.js'
 import { relayOrNotFound } from './relay-or-not-found.js'
+import { sessionElsewhere, statelessHttp, type StatelessOptions } from './stateless-http.js'
 import { StreamableHttpTransport } from './streamable-http-transport.js'
 
 /*
@@ -44,6 +45,8 @@ export interface StreamableHttpOptions {
   opensSessions?: boolean
   /** Serves MCP 2026-07-28 requests beside the 2025 sessions; absent on the peer port, which only relays sessions. */
   modern?: ModernHttpOptions
+  /** MCP_STATELESS=true: 2025 POSTs are served without a session, and what needs one says where sessions are. */
+  stateless?: StatelessOptions
 }
 
 /**
@@ -51,8 +54,9 @@ export interface StreamableHttpOptions {
  * sessions (2025-11-25 down to 2025-03-26) named by `Mcp-Session-Id`, told apart by `modernRoute`. One route
  * serves both an initialize and requests on a session, so the peer port mounts it with `opensSessions: false`.
  */
-export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true, modern }: StreamableHttpOptions = {}) {
+export default async function streamableHttpRoutes(app: FastifyInstance, { opensSessions = true, modern, stateless }: StreamableHttpOptions = {}) {
   const serveModern = modern && modernHttp(app, modern)
+  const serveStateless = stateless && statelessHttp(app, stateless)
 
   /** POSTed messages: 202 when none is a request, else answered on this response (JSON or events, see PostAnswer). */
   function post(session: StreamableHttpSession, request: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[]) {
@@ -69,6 +73,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
 
   /** The session a request names, when this task holds it; otherwise the request is relayed or answered 404. */
   async function sessionOf(request: FastifyRequest, reply: FastifyReply): Promise<StreamableHttpSession | undefined> {
+    if (stateless) throw sessionElsewhere(405, `${request.method} /mcp`, '/mcp', stateless.sessionUrl)
     const id = request.headers['mcp-session-id']
     if (typeof id !== 'string' || id === '') {
       throw request.method === 'POST' ? invalidRequest('Bad Request: Mcp-Session-Id header is required') : noSessionMethod(request.method)
@@ -98,6 +103,7 @@ export default async function streamableHttpRoutes(app: FastifyInstance, { opens
   app.post('/mcp', { onRequest: requireJson }, async (request, reply) => {
     const modern = serveModern && modernRoute(request)
     if (modern) return serveModern(request, reply, modern)
+    if (serveStateless) return serveStateless(request, reply)
     const messages = parseMessages(request.body)
     if (request.headers['mcp-session-id'] === undefined) {
       if (!messages.some(isInitialize)) {

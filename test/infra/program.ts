@@ -78,6 +78,8 @@ function computed(type: string, name: string): Record<string, unknown> {
       return { ...common, arnSuffix: `targetgroup/${name}/1` }
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
       return { ...common, primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }
+    case 'aws:lambda/functionUrl:FunctionUrl':
+      return { ...common, functionUrl: `https://${name}-id.lambda-url.us-east-1.on.aws/` }
     case 'aws:secretsmanager/secret:Secret':
       return { ...common, arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf` }
     default:
@@ -118,6 +120,14 @@ export async function runProgram(config: Record<string, string> = {}): Promise<P
           case 'aws:cloudfront/getCachePolicy:getCachePolicy':
           case 'aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy':
             return { id: `policy-${args.inputs.name}`, name: args.inputs.name }
+          case 'aws:secretsmanager/getSecretVersion:getSecretVersion':
+            return {
+              ...args.inputs,
+              arn: args.inputs.secretId,
+              // A secret whose name says json holds a JSON object, as a tool's secret may.
+              secretString: args.inputs.secretId.includes(':secret:json-') ? JSON.stringify({ apiKey: `json-value-of:${args.inputs.secretId}@${args.inputs.versionStage}` }) : `current-value-of:${args.inputs.secretId}`,
+              versionId: 'v1',
+            }
           case 'aws:elb/getServiceAccount:getServiceAccount':
             return { id: '127311923021', arn: 'arn:aws:iam::127311923021:root' }
           case 'aws:secretsmanager/getRandomPassword:getRandomPassword': {

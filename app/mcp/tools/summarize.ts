@@ -22,9 +22,16 @@ export default defineTool({
    * mcp-oHn3ureC.mjs, `LegacyInputRequiredShim`). A client's refusal ends the call there, as an `isError`
    * result naming the client's reason.
    */
-  async run({ text, maxWords }, { server, ctx, clientLog }) {
+  async run({ text, maxWords }, { server, ctx, clientLog, services }) {
     // What the client declared: in its initialize on a 2025 session, in the request's envelope on 2026-07-28.
-    if (!server.server.getClientCapabilities()?.sampling) {
+    const capabilities = server.server.getClientCapabilities()
+    // Nothing declared at all: a 2025 client served without a session (MCP_STATELESS=true), whose initialize
+    // went to another server; its sampling request would need this server to hear the client's answer.
+    if (capabilities === undefined && services.config.stateless) {
+      const where = services.config.sessionUrl ? `${services.config.sessionUrl}/mcp` : 'the URL of this service that keeps sessions'
+      return toolError(`summarize needs a session on 2025 clients (sampling), and this server keeps none: connect to ${where}, or use an MCP 2026-07-28 client`)
+    }
+    if (!capabilities?.sampling) {
       return toolError('summarize needs a client that supports sampling (the "sampling" capability), and this client did not declare it')
     }
     const answer = inputResponse(ctx.mcpReq.inputResponses, 'summary')

@@ -1,0 +1,41 @@
+// The AWS Lambda entry (handler `dist/app/lambda.handler`): the request-scoped leg of the same server, built
+// once per instance at init (outside the handler, so every invocation of a warm instance reuses it) and fed
+// each function URL event as a real HTTP request on loopback (app/lambda/handler.ts). docs/serverless.md
+// explains the leg; test/lambda/lambda.test.ts runs this file under a stand-in of the streaming runtime.
+import { Agent } from 'node:http'
+import { pino } from 'pino'
+import { configOrExit, exitWithProblems } from './cli.js'
+import { LAMBDA_LIMITS } from './config.js'
+import { functionUrlHandler } from './lambda/handler.js'
+import { sdkSelfTest } from './self-test.js'
+import { buildServer } from './server.js'
+
+/**
+ * What a function always is, whatever its environment says: request-scoped (no session outlives an
+ * invocation), with no peers to relay to, served on loopback behind one proxy hop, this handler, which
+ * writes the client's address into X-Forwarded-For.
+ */
+const FUNCTION_SETTINGS = { MCP_STATELESS: 'true', MCP_PEER_PORT: '0', MCP_TRUST_PROXY: 'loopback', HOST: '127.0.0.1', PORT: '0' }
+
+const config = configOrExit({ stdio: false, help: false, problems: [] }, { ...process.env, ...FUNCTION_SETTINGS })
+if (config.maxBodyBytes > LAMBDA_LIMITS.requestBytes) {
+  exitWithProblems([`MCP_MAX_BODY_BYTES: at most ${LAMBDA_LIMITS.requestBytes} on AWS Lambda (a function URL's request payload limit)`])
+}
+const sdkProblem = await sdkSelfTest(config)
+if (sdkProblem) {
+  process.stderr.write(`SDK self-test failed (the installed @modelcontextprotocol/server does not work as this server uses it): ${sdkProblem}\n`)
+  process.exit(78)
+}
+// Log lines are written as they happen: Lambda freezes the instance once an invocation returns, and an audit
+// line still in an asynchronous buffer would wait for the next invocation, or be lost with the instance.
+const app = await buildServer(config, { logStream: pino.destination({ dest: 1, sync: true }) as unknown as NodeJS.WritableStream })
+await app.listen({ host: config.host, port: config.port })
+const address = app.server.address()
+if (address === null || typeof address === 'string') throw new Error('the app has no loopback port')
+
+export const handler = awslambda.streamifyResponse(
+  functionUrlHandler(
+    { port: address.port, agent: new Agent({ keepAlive: true }), log: app.log },
+    { ...config.lambda, sessionUrl: config.sessionUrl },
+  ),
+)

@@ -1,0 +1,166 @@
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
+import { once } from 'node:events'
+import type { FastifyBaseLogger } from 'fastify'
+import { RpcCode, errorBody } from '../http/errors.js'
+import { echoedId } from '../transports/modern-route.js'
+import { messageEvent } from '../transports/event-stream.js'
+import { arrival, clientAddress, upstreamRequest, type FunctionUrlEvent, type UpstreamRequest } from './function-url.js'
+import type { Context, StreamifyHandler } from 'aws-lambda'
+import type { JSONRPCMessage } from '@modelcontextprotocol/server'
+
+/** The stream a streaming handler writes to (`awslambda`, the runtime's global: @types/aws-lambda declares it). */
+type ResponseStream = awslambda.HttpResponseStream
+
+/** The HTTP head of a function URL's answer: `HttpResponseStream.from` writes it as JSON, then 8 NUL bytes. */
+interface ResponsePrelude {
+  statusCode: number
+  headers: Record<string, string>
+  cookies?: string[]
+}
+
+export interface LambdaLimits {
+  /** Bytes an answer may have (MCP_LAMBDA_MAX_RESPONSE_BYTES); a larger one is refused, not cut. */
+  maxResponseBytes: number
+  /** A call is ended this long before the function's own timeout (MCP_LAMBDA_DEADLINE_MARGIN_MS). */
+  deadlineMarginMs: number
+  /** CloudFront's origin header secret (MCP_LAMBDA_ORIGIN_SECRET); undefined: the function URL is the front door. */
+  originSecret: string | undefined
+  /** Where sessions are served (MCP_SESSION_URL), named when an answer cannot be given here. */
+  sessionUrl: string | undefined
+}
+
+/** The app this instance serves, listening on loopback. */
+export interface Upstream {
+  port: number
+  agent: Agent
+  log: FastifyBaseLogger
+}
+
+/** Headers of the app's answer that describe its hop to this handler; Lambda frames the function URL's answer itself. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length'])
+
+/** The app's answer head as the function URL's prelude: one value per header, cookies apart (as the prelude has them). */
+function preludeOf(status: number, headers: IncomingHttpHeaders): ResponsePrelude & Record<string, unknown> {
+  const out: Record<string, string> = {}
+  let cookies: string[] | undefined
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_HEADERS.has(name)) continue
+    if (name === 'set-cookie') cookies = Array.isArray(value) ? value : [value]
+    else out[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return { statusCode: status, headers: out, ...(cookies && { cookies }) }
+}
+
+/**
+ * The function URL's answer head, sent at once. The runtime writes the prelude (JSON, then 8 NUL bytes) in a
+ * hook that only `write()` runs, not `end(chunk)` (runtime interface client, src/stream/response-stream.ts):
+ * an empty first write sends the head now, also for a stream that stays silent or an answer with no body.
+ */
+function open(responseStream: ResponseStream, prelude: ResponsePrelude & Record<string, unknown>): ResponseStream {
+  const stream = awslambda.HttpResponseStream.from(responseStream, prelude)
+  stream.write('')
+  return stream
+}
+
+/** A JSON answer written by the handler itself (refusals that never reach the app, or that the app could not finish). */
+function answer(responseStream: ResponseStream, status: number, body: unknown): void {
+  const stream = open(responseStream, { statusCode: status, headers: { 'content-type': 'application/json' } })
+  stream.write(JSON.stringify(body))
+  stream.end()
+}
+
+const rpcError = (id: string | number | null, message: string) => ({ jsonrpc: '2.0', id, error: { code: RpcCode.server, message } }) as JSONRPCMessage
+
+/** Sends the request to the app; resolves with its answer's head, retrying once a kept-alive socket the app had just closed. */
+function send(upstream: Upstream, request: UpstreamRequest, signal: AbortSignal, retried = false): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: '127.0.0.1', port: upstream.port, agent: upstream.agent, method: request.method, path: request.path, headers: request.headers, signal })
+    outgoing.once('response', resolve)
+    outgoing.once('error', (error: NodeJS.ErrnoException) => {
+      // Node's http docs ("request.reusedSocket"): a kept-alive socket may be closed by the server just as it
+      // is reused; a frozen Lambda instance makes that likelier (both ends' timers fire on thaw). Retry once.
+      if (outgoing.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(send(upstream, request, signal, true))
+      else reject(error)
+    })
+    outgoing.end(request.body)
+  })
+}
+
+/**
+ * The function URL handler: each event goes through the app this instance built at init as a real HTTP
+ * request on loopback (the same auth, allow-lists, bounds, audit lines, bounded writes and errors as the
+ * container), and the app's answer is streamed back as it is written (Lambda response streaming), with
+ * Lambda's limits added on top:
+ * - a call is bounded below the function's timeout: the app sees its client leave (its handler is aborted,
+ *   as when a client disconnects) and the client gets a clear error, instead of Lambda cutting the stream;
+ *   Lambda itself never stops a function whose client left ("a client leaving does not stop the function",
+ *   Lambda developer guide, "Response streaming"), so this bound is also what ends such a call;
+ * - an answer larger than MCP_LAMBDA_MAX_RESPONSE_BYTES is refused with a clear error, never cut short.
+ */
+export function functionUrlHandler(upstream: Upstream, limits: LambdaLimits): StreamifyHandler<FunctionUrlEvent, void> {
+  const tooLarge = (bytes: string) =>
+    `The answer (${bytes}) is larger than this function can send (MCP_LAMBDA_MAX_RESPONSE_BYTES=${limits.maxResponseBytes})` +
+    (limits.sessionUrl ? `; call it on ${limits.sessionUrl}/mcp` : '')
+  const pastDeadline = (ms: number) =>
+    `The call ran past this function's time bound (${(ms / 1000).toFixed(1)} s, below its timeout) and was ended` + (limits.sessionUrl ? `; long calls belong on ${limits.sessionUrl}/mcp` : '')
+
+  return async function handle(event: FunctionUrlEvent, responseStream: ResponseStream, context: Context): Promise<void> {
+    const from = arrival(event, limits.originSecret)
+    if (from === 'refused') {
+      upstream.log.warn({ event: 'origin_refused', sourceIp: event.requestContext.http.sourceIp }, 'request without the origin secret refused')
+      return answer(responseStream, 403, errorBody(RpcCode.server, 'Forbidden: use the service URL'))
+    }
+    const request = upstreamRequest(event, clientAddress(event, from === 'cloudfront'))
+    const idOf = () => echoedId(parseBody(request.body))
+    const boundMs = context.getRemainingTimeInMillis() - limits.deadlineMarginMs
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(), Math.max(0, boundMs))
+    let out: ResponseStream | undefined
+    let eventStream = false
+    try {
+      const response = await send(upstream, request, deadline.signal)
+      const length = Number(response.headers['content-length'])
+      if (length > limits.maxResponseBytes) {
+        response.destroy()
+        upstream.log.warn({ event: 'answer_too_large', bytes: length }, 'answer refused: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
+        return answer(responseStream, 502, rpcError(idOf(), tooLarge(`${length} bytes`)))
+      }
+      eventStream = response.headers['content-type']?.startsWith('text/event-stream') ?? false
+      out = open(responseStream, preludeOf(response.statusCode ?? 502, response.headers))
+      let sent = 0
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        sent += chunk.length
+        if (sent > limits.maxResponseBytes) {
+          response.destroy()
+          upstream.log.warn({ event: 'answer_too_large', bytes: sent }, 'answer ended: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
+          if (eventStream) out.write(messageEvent(rpcError(idOf(), tooLarge(`over ${limits.maxResponseBytes} bytes`))))
+          break
+        }
+        if (!out.write(chunk)) await once(out, 'drain', { signal: deadline.signal })
+      }
+      out.end()
+    } catch (error) {
+      if (!deadline.signal.aborted) {
+        upstream.log.error({ err: error }, 'the app did not answer')
+        if (out) out.end()
+        else answer(responseStream, 502, errorBody(RpcCode.server, 'Bad gateway: the server did not answer'))
+        return
+      }
+      upstream.log.warn({ event: 'deadline', boundMs }, 'call ended at the function time bound')
+      const message = rpcError(idOf(), pastDeadline(boundMs))
+      if (!out) return answer(responseStream, 504, message)
+      if (eventStream) out.write(messageEvent(message))
+      out.end()
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function parseBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}

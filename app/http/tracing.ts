@@ -26,24 +26,20 @@ export interface HttpTracingOptions {
 export default fp(async function httpTracing(listener: FastifyInstance, { tracer, relayed }: HttpTracingOptions) {
   listener.decorateRequest('httpTrace', undefined)
   listener.addHook('onRequest', (request, reply, done) => {
-    const headerContext = propagation.extract(ROOT_CONTEXT, request.headers)
+    const headerContext = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers)
     const route = request.routeOptions.url
-    const span: Span = tracer.startSpan(
-      route ? `${request.method} ${route}` : request.method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': request.method,
-          'url.path': request.url.split('?')[0],
-          'url.scheme': request.protocol,
-          'client.address': request.ip,
-          ...(route && { 'http.route': route }),
-          ...(typeof request.headers['user-agent'] === 'string' && { 'user_agent.original': request.headers['user-agent'] }),
-        },
-      },
-      headerContext,
-    )
+    const span: Span = tracer.startSpan(route ? `${request.method} ${route}` : request.method, { kind: SpanKind.SERVER }, headerContext)
     request.httpTrace = { span, headerContext, relayed }
+    // A span the sampler dropped still carries the context; it needs no attributes and no end.
+    if (!span.isRecording()) return done()
+    span.setAttributes({
+      'http.request.method': request.method,
+      'url.path': request.url.split('?')[0],
+      'url.scheme': request.protocol,
+      'client.address': request.ip,
+      ...(route && { 'http.route': route }),
+      ...(typeof request.headers['user-agent'] === 'string' && { 'user_agent.original': request.headers['user-agent'] }),
+    })
     // Streams end long after Fastify's onResponse would (or without it, when hijacked): the socket's close ends the span.
     reply.raw.once('close', () => {
       const status = reply.raw.statusCode

@@ -162,10 +162,13 @@ class SessionServer extends McpServer {
       if (isRequest(message)) protocol._onrequest(message, receiveExtra)
       else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
     }
-    const closed = transport.onclose
-    transport.onclose = () => {
-      this.subscriptions?.clear()
-      closed?.()
+    // Only a 2025 session holds resource subscriptions (a 2026-07-28 request's server is built per request).
+    if (this.session.sessionId !== undefined) {
+      const closed = transport.onclose
+      transport.onclose = () => {
+        this.subscriptions?.clear()
+        closed?.()
+      }
     }
     this.session.services.tracing?.observe(transport, { principal: this.session.principal.name, sessionId: this.session.sessionId })
   }

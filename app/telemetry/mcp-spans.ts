@@ -40,7 +40,10 @@ export interface TracedSession {
 interface Pending {
   span: Span
   started: number
-  attributes: Attributes
+  /** The attributes the span and the duration metric share (low cardinality), completed when it is answered. */
+  metric: Attributes
+  /** The span's own: the request id, the resource URI. */
+  request: Attributes
   progressToken?: string | number
 }
 
@@ -55,21 +58,22 @@ function parentOf(message: JSONRPCRequest, http: HttpTrace | undefined): Context
   return http?.headerContext ?? ROOT_CONTEXT
 }
 
-/** The conventions' attributes of a request, and its span name. */
-function describe(message: JSONRPCRequest): { name: string; attributes: Attributes } {
+/** A request's span name, and the conventions' attributes: those the duration metric shares, and the span's own. */
+function describe(message: JSONRPCRequest): { name: string; metric: Attributes; request: Attributes } {
   const method = message.method
   const params = (message.params ?? {}) as Record<string, unknown>
-  const attributes: Attributes = { 'mcp.method.name': method, 'jsonrpc.request.id': String(message.id), 'jsonrpc.protocol.version': '2.0', 'network.transport': 'tcp', 'network.protocol.name': 'http' }
+  const metric: Attributes = { 'mcp.method.name': method, 'jsonrpc.protocol.version': '2.0', 'network.transport': 'tcp', 'network.protocol.name': 'http' }
+  const request: Attributes = { 'jsonrpc.request.id': String(message.id) }
   let target: unknown
   if (method === 'tools/call') {
     target = params.name
-    attributes['gen_ai.tool.name'] = String(target)
-    attributes['gen_ai.operation.name'] = 'execute_tool'
+    metric['gen_ai.tool.name'] = String(target)
+    metric['gen_ai.operation.name'] = 'execute_tool'
   } else if (method === 'prompts/get') {
     target = params.name
-    attributes['gen_ai.prompt.name'] = String(target)
-  } else if (typeof params.uri === 'string') attributes['mcp.resource.uri'] = params.uri
-  return { name: typeof target === 'string' ? `${method} ${target}` : method, attributes }
+    metric['gen_ai.prompt.name'] = String(target)
+  } else if (typeof params.uri === 'string') request['mcp.resource.uri'] = params.uri
+  return { name: typeof target === 'string' ? `${method} ${target}` : method, metric, request }
 }
 
 /** `error.type` of an answer: the JSON-RPC error code, `tool_error` for a tool result with `isError`, or none. */
@@ -110,16 +114,17 @@ export class McpTracing {
       if (!entry) return
       pending.delete(id)
       if (entry.progressToken !== undefined) byProgressToken.delete(entry.progressToken)
-      if (protocolVersion !== undefined) entry.attributes['mcp.protocol.version'] = protocolVersion
+      const { span, metric } = entry
+      if (protocolVersion !== undefined) metric['mcp.protocol.version'] = protocolVersion
       if (outcome) {
-        entry.attributes['error.type'] = outcome.type
-        if (outcome.code !== undefined) entry.attributes['rpc.response.status_code'] = outcome.code
-        entry.span.setStatus({ code: SpanStatusCode.ERROR })
+        metric['error.type'] = outcome.type
+        if (outcome.code !== undefined) metric['rpc.response.status_code'] = outcome.code
+        span.setStatus({ code: SpanStatusCode.ERROR })
       }
-      entry.span.setAttributes(entry.attributes)
-      entry.span.end()
-      const { 'jsonrpc.request.id': _id, 'mcp.resource.uri': _uri, 'user.id': _user, 'mcp.session.id': _session, ...metricAttributes } = entry.attributes
-      this.operationDuration.record((performance.now() - entry.started) / 1000, metricAttributes)
+      // Attributes only for a span the sampler kept: most are not, and cost nothing more then.
+      if (span.isRecording()) span.setAttributes(common).setAttributes(entry.request).setAttributes(metric)
+      span.end()
+      this.operationDuration.record((performance.now() - entry.started) / 1000, metric)
     }
 
     const receive = transport.onmessage
@@ -135,9 +140,11 @@ export class McpTracing {
       const meta = metaOf(message)
       if (typeof meta?.[PROTOCOL_VERSION_META] === 'string') protocolVersion = meta[PROTOCOL_VERSION_META]
       const http = context.active().getValue(HTTP_TRACE) as HttpTrace | undefined
-      const { name, attributes } = describe(message)
-      const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { ...common, ...attributes }, links: http ? [{ context: http.span.spanContext() }] : [] }, parentOf(message, http))
-      const entry: Pending = { span, started: performance.now(), attributes: { ...common, ...attributes } }
+      const { name, metric, request } = describe(message)
+      // A link to an HTTP span the sampler dropped would lead nowhere.
+      const links = http?.span.isRecording() ? [{ context: http.span.spanContext() }] : undefined
+      const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, links }, parentOf(message, http))
+      const entry: Pending = { span, started: performance.now(), metric, request }
       const token = meta?.progressToken
       if (typeof token === 'string' || typeof token === 'number') {
         entry.progressToken = token
@@ -152,7 +159,7 @@ export class McpTracing {
     transport.send = (message, options) => {
       if (isResponse(message) && message.id !== undefined) {
         const version = (message as { result?: { protocolVersion?: unknown } }).result?.protocolVersion
-        if (typeof version === 'string' && pending.get(message.id)?.attributes['mcp.method.name'] === 'initialize') protocolVersion = version
+        if (typeof version === 'string' && pending.get(message.id)?.metric['mcp.method.name'] === 'initialize') protocolVersion = version
         finish(message.id, errorOf(message))
       } else if ('method' in message && message.method === 'notifications/progress') {
         const { progressToken, progress, total } = (message.params ?? {}) as { progressToken?: string | number; progress?: number; total?: number }

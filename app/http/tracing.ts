@@ -1,8 +1,7 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { HTTP_TRACE, type HttpTrace } from '../telemetry/mcp-spans.js'
-import type { Tracer } from '@opentelemetry/api'
 
 declare module 'fastify' {
   interface FastifyRequest {

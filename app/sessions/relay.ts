@@ -139,7 +139,7 @@ const relayBusy = () => new HttpError(503, 'Too many relayed requests; retry sho
  * owner's MCP span would continue), else the active one (the HTTP request's span).
  */
 function relayParent(body: unknown): Context {
-  const meta = (body as { id?: unknown; params?: { _meta?: Record<string, unknown> } } | undefined)?.params?._meta
+  const meta = (body as { params?: { _meta?: Record<string, unknown> } } | undefined)?.params?._meta
   return typeof meta?.traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, meta) : context.active()
 }
 

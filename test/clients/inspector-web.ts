@@ -74,8 +74,12 @@ export class InspectorPage {
     return this.page.getByRole('switch', { name: /^Connect or disconnect/ })
   }
 
-  /** Flips the server card's switch on. Mantine draws its track over the input, so the click lands on the track. */
+  /**
+   * Flips the server card's switch on. Mantine draws its track over the input, so the click lands on the track;
+   * it waits for the input to be laid out first (a forced click skips that wait, and a busy machine renders late).
+   */
   async connect() {
+    await this.connectSwitch.waitFor({ state: 'visible' })
     await this.connectSwitch.click({ force: true })
   }
 

@@ -31,7 +31,9 @@ export class InputLoad {
   constructor(
     readonly limits: InputLimits,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    metrics.watchInputBytes(() => this.total)
+  }
 
   get bytes(): number {
     return this.total
@@ -59,7 +61,6 @@ export class InputLoad {
     }
     load.bytes += delta
     this.total += delta
-    this.metrics.inputBytes.set(this.total)
     this.store(key, load)
   }
 

@@ -21,7 +21,6 @@ export class Metrics {
   })
   readonly authFailures = new Counter({ name: 'mcp_auth_failures_total', help: 'Requests with a missing or wrong API key', registers: [this.registry] })
   readonly rateLimited = new Counter({ name: 'mcp_rate_limited_total', help: 'Requests refused by a rate limit or session cap', labelNames: ['reason'] as const, registers: [this.registry] })
-  readonly inputBytes = new Gauge({ name: 'mcp_input_bytes', help: 'Request bytes held by this task: bodies being received (declared length) and being served (parsed cost)', registers: [this.registry] })
   readonly modernInFlight = new Gauge({ name: 'mcp_modern_requests_in_flight', help: 'MCP 2026-07-28 requests being served on this task', registers: [this.registry] })
   readonly modernRequests = new Counter({
     name: 'mcp_modern_requests_total',
@@ -34,6 +33,18 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** The request bytes the task holds (InputLoad), read when scraped rather than written on every change of a request. */
+  watchInputBytes(held: () => number): void {
+    new Gauge({
+      name: 'mcp_input_bytes',
+      help: 'Request bytes held by this task: bodies being received (declared length) and being served (parsed cost)',
+      registers: [this.registry],
+      collect() {
+        this.set(held())
+      },
+    })
   }
 
   /** With tracing on: the finished spans the export queue had no room for (the collector slow or away). */

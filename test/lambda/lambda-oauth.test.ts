@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client'
 import { bearer, postJson, type Tap } from '../helpers/http.js'
-import { type AuthorizationServer, MemoryProvider, approve, startAuthorizationServer } from '../helpers/oauth.js'
+import { type AuthorizationServer, MemoryProvider, REDIRECT, approve, startAuthorizationServer } from '../helpers/oauth.js'
 import { freePort, spawnChild } from '../helpers/processes.js'
 import { ALICE, KEYS, resultJson } from '../helpers/server.js'
 import { BUNDLE, HANDLER, MODERN, ROOT, STAND_IN, noRuntimeErrors, startFunction, type Instance } from './function.js'
@@ -57,10 +57,10 @@ const parameterOf = (url: string) => `/mcp-test/lambda-${new URL(url).port}/publ
  * parameter store (the shim's own, unless `publicUrl` names the CloudFront URL in front of it). NODE_ENV=test: the
  * shim serves plain http on loopback, which production refuses with OAuth on.
  */
-function oauthFunction(t: Tap, { env = {}, handler = HANDLER, publicUrl }: { env?: Record<string, string>; handler?: string; publicUrl?: string } = {}) {
+function oauthFunction(t: Tap, { env = {}, handler = HANDLER, publicUrl, issuer = as.issuer }: { env?: Record<string, string>; handler?: string; publicUrl?: string; issuer?: string } = {}) {
   return startFunction(t, (url) => {
     ssm.values.set(parameterOf(url), publicUrl ?? url)
-    return { NODE_ENV: 'test', MCP_OAUTH_ISSUER: as.issuer, MCP_OAUTH_REQUIRED_SCOPES: 'mcp', MCP_LAMBDA_PUBLIC_URL_PARAMETER: parameterOf(url), ...ssm.env, ...env }
+    return { NODE_ENV: 'test', MCP_OAUTH_ISSUER: issuer, MCP_OAUTH_REQUIRED_SCOPES: 'mcp', MCP_LAMBDA_PUBLIC_URL_PARAMETER: parameterOf(url), ...ssm.env, ...env }
   }, 30_000, handler)
 }
 
@@ -69,12 +69,12 @@ const sdkClient = (mode: Mode) => new Client({ name: `lambda-oauth-${mode}`, ver
 const transport = (instance: Instance, init: ConstructorParameters<typeof StreamableHTTPClientTransport>[1]) => new StreamableHTTPClientTransport(new URL(`${instance.url}/mcp`), init)
 
 /** The SDK v2 client's own flow: a bare 401, discovery, the user approving (authorization code + PKCE), then add. */
-async function signInAndAdd(t: Tap, instance: Instance, mode: Mode) {
+async function signInAndAdd(t: Tap, instance: Instance, mode: Mode, issuer = as.issuer) {
   const provider = new MemoryProvider()
   const first = transport(instance, { authProvider: provider })
   await t.rejects(sdkClient(mode).connect(first), UnauthorizedError, 'the first connect needs the user')
   const authorize = provider.authorizationUrl!
-  t.equal(authorize?.origin, new URL(as.issuer).origin, 'the client found the authorization server through the leg’s resource metadata')
+  t.equal(authorize?.origin, new URL(issuer).origin, 'the client found the authorization server through the leg’s resource metadata')
   t.equal(authorize.searchParams.get('code_challenge_method'), 'S256', 'with PKCE')
   t.equal(authorize.searchParams.get('resource'), `${instance.url}/mcp`, 'for the leg’s own resource (RFC 8707)')
   t.match(authorize.searchParams.get('scope'), /\bmcp\b/, 'asking for the required scope')
@@ -179,6 +179,20 @@ t.test('keys work beside tokens: X-API-Key always, a key in Bearer by default, n
   t.equal(inBearer.status, 401, 'strict: Bearer carries access tokens only')
   t.match(inBearer.headers.get('www-authenticate'), /^Bearer error="invalid_token"/)
   t.equal((await initializeWith(strict, { 'x-api-key': ALICE })).status, 200, 'strict: X-API-Key still works')
+})
+
+t.test('with the Cognito bridge, the authorization-server metadata and registration are served through the function', async (t) => {
+  const cognitoLike = await startAuthorizationServer(t, { likeCognito: true })
+  const bridge = { MCP_OAUTH_AS_METADATA: 'bridge', MCP_OAUTH_REGISTRATION_CLIENT_ID: 'test-client', MCP_OAUTH_REDIRECT_URIS: REDIRECT }
+  const instance = await oauthFunction(t, { issuer: cognitoLike.issuer, env: bridge })
+  const metadata = await fetch(`${instance.url}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout(10_000) })
+  t.equal(metadata.status, 200)
+  t.match(await metadata.json(), { issuer: instance.url, code_challenge_methods_supported: ['S256'], registration_endpoint: `${instance.url}/register` }, 'what Cognito lacks, on the leg’s origin')
+  const registered = await postJson(`${instance.url}/register`, { redirect_uris: [REDIRECT], client_name: 'lambda' })
+  t.equal(registered.status, 201)
+  t.match(await registered.json(), { client_id: 'test-client', redirect_uris: [REDIRECT] })
+  await signInAndAdd(t, instance, 'pinned', cognitoLike.issuer)
+  noRuntimeErrors(t, instance)
 })
 
 t.test('the bundle the stack deploys reads its URL through the runtime’s SDK and serves the same sign-in', async (t) => {

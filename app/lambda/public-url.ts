@@ -20,15 +20,16 @@ const READ_TIMEOUT_MS = 5_000
 export async function withPublicUrl(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const name = env[PUBLIC_URL_PARAMETER]
   if (!name || env.MCP_PUBLIC_URL) return env
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm')
-  const client = new SSMClient({})
+  let client: import('@aws-sdk/client-ssm').SSMClient | undefined
   try {
+    const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm')
+    client = new SSMClient({})
     const { Parameter } = await client.send(new GetParameterCommand({ Name: name }), { abortSignal: AbortSignal.timeout(READ_TIMEOUT_MS) })
     if (!Parameter?.Value) throw new Error('it has no value')
     return { ...env, MCP_PUBLIC_URL: Parameter.Value }
   } catch (error) {
     throw new Error(`${PUBLIC_URL_PARAMETER}: could not read the SSM parameter ${name}: ${(error as Error).message}`)
   } finally {
-    client.destroy()
+    client?.destroy()
   }
 }

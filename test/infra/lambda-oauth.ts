@@ -32,6 +32,7 @@ export function oauthOnTheLeg(mode: 'cognito' | 'issuer', run: ProgramRun) {
     for (const secret of run.generatedSecrets) {
       for (const variable of OAUTH_VARIABLES) t.notMatch(fn[variable] ?? '', secret, `no generated secret in ${variable}`)
       t.notMatch(JSON.stringify(run.ofType(PARAMETER).map((parameter) => parameter.inputs)), secret, 'none in the SSM parameter')
+      t.notMatch(JSON.stringify(run.outputs), secret, 'none in an output')
     }
     t.same(Object.keys(fn).filter((name) => /CLIENT_SECRET/.test(name)), [], 'no client secret: the clients are public')
   })

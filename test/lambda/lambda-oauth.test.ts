@@ -217,3 +217,10 @@ t.test('an unreadable public URL parameter stops init with one line (exit 78)', 
   t.match(child.output, /Invalid configuration: MCP_LAMBDA_PUBLIC_URL_PARAMETER: could not read the SSM parameter \/mcp-test\/missing: /)
   t.notMatch(child.output, /\n\s+at /, 'no stack')
 })
+
+t.test('a set MCP_PUBLIC_URL wins: the parameter is not read', async (t) => {
+  const instance = await startFunction(t, (url) => ({ NODE_ENV: 'test', MCP_OAUTH_ISSUER: as.issuer, MCP_PUBLIC_URL: url, MCP_LAMBDA_PUBLIC_URL_PARAMETER: '/mcp-test/unread', ...ssm.env }))
+  t.notOk(ssm.reads.some((read) => read.endsWith('/mcp-test/unread')), 'no read')
+  const metadata = await fetch(`${instance.url}/.well-known/oauth-protected-resource/mcp`, { signal: AbortSignal.timeout(10_000) })
+  t.match(await metadata.json(), { resource: `${instance.url}/mcp` })
+})

@@ -105,6 +105,10 @@ export class ServerlessLeg extends pulumi.ComponentResource {
       reservedConcurrentExecutions: config.lambdaReservedConcurrency,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       // With OAuth, the same settings as the tasks, and where to read the leg's public URL (publicUrlParameter).
+      // The leg is a resource of its own, `<its URL>/mcp`: unset, MCP_OAUTH_AUDIENCE defaults to it. With Cognito
+      // nothing more is needed: the client sends that URL as `resource` and "Amazon Cognito sets the requested URI
+      // as the audience in the aud claim of the access token" (Cognito Developer Guide, "Scopes, M2M, and resource
+      // servers", Resource binding; ./oauth.ts); the resource server's identifier only prefixes scopes.
       environment: { variables: withOAuth(variables, args.oauth, oauthOn ? publicUrlParameterName : undefined) },
       ...(args.cache && { vpcConfig: { subnetIds: args.cache.privateSubnetIds, securityGroupIds: [args.cache.securityGroupId] } }),
     }, { ...child, dependsOn: [this.logGroup] })

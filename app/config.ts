@@ -168,6 +168,8 @@ export const EnvSchema = z.object({
   MCP_LAMBDA_MAX_RESPONSE_BYTES: int(LAMBDA_LIMITS.fastResponseBytes, 1024, LAMBDA_LIMITS.maxStreamedResponseBytes),
   MCP_LAMBDA_DEADLINE_MARGIN_MS: int(3_000, 100, 60_000),
   MCP_LAMBDA_ORIGIN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Read by the Lambda entry before this schema sees the environment (app/lambda/public-url.ts).
+  MCP_LAMBDA_PUBLIC_URL_PARAMETER: z.string().regex(/^\/[\w.\-/]+$/, 'an SSM parameter name (/path/name)').optional(),
 })
 
 export type Config = ReturnType<typeof toConfig>

@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import { configOrExit, exitWithProblems } from './cli.js'
 import { LAMBDA_LIMITS } from './config.js'
 import { functionUrlHandler } from './lambda/handler.js'
+import { withPublicUrl } from './lambda/public-url.js'
 import { sdkSelfTest } from './self-test.js'
 import { buildServer } from './server.js'
 
@@ -17,7 +18,8 @@ import { buildServer } from './server.js'
  */
 const FUNCTION_SETTINGS = { MCP_STATELESS: 'true', MCP_PEER_PORT: '0', MCP_TRUST_PROXY: 'loopback', HOST: '127.0.0.1', PORT: '0' }
 
-const config = configOrExit({ stdio: false, help: false, problems: [] }, { ...process.env, ...FUNCTION_SETTINGS })
+const environment = await withPublicUrl(process.env).catch((error: Error) => exitWithProblems([error.message]))
+const config = configOrExit({ stdio: false, help: false, problems: [] }, { ...environment, ...FUNCTION_SETTINGS })
 if (config.maxBodyBytes > LAMBDA_LIMITS.requestBytes) {
   exitWithProblems([`MCP_MAX_BODY_BYTES: at most ${LAMBDA_LIMITS.requestBytes} on AWS Lambda (a function URL's request payload limit)`])
 }

@@ -77,6 +77,7 @@ const serverless = config.lambda
     label,
     sessionUrl: publicUrl,
     apiKeysSecretArn: secrets.apiKeys.arn,
+    oauth,
     cache: cache && { urlSecretArn: cache.urlSecret.arn, privateSubnetIds: network.privateSubnetIds, securityGroupId: securityGroups.task.id },
   })
   : undefined
@@ -132,3 +133,5 @@ export const lambdaUrl = serverless?.url
 export const lambdaFunctionName = serverless?.function.name
 export const lambdaLogGroupName = serverless?.logGroup.name
 export const lambdaClientCommands = serverless?.url.apply(modernClientCommands)
+/** With OAuth and `lambda: true`: what to type into each client to sign in on the leg (the same client as the service). */
+export const lambdaOAuthClientSetup = serverless && oauthMode !== 'none' ? pulumi.all([serverless.url, oauthClientId]).apply(([server, clientId]) => oauthSignInSteps(server, clientId)) : undefined

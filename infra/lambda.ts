@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import type { InfraConfig } from './config'
+import { oauthModeOf, type OAuthEnvironment } from './oauth'
 // The service's behaviour: nothing cached, every viewer header but Host passed on (Host must not reach a function
 // URL either: it routes by it), with CloudFront's own headers, CloudFront-Viewer-Address among them, which the
 // handler reads for the client's address (CloudFront Developer Guide, "Add CloudFront request headers").
@@ -49,6 +50,8 @@ export interface ServerlessLegArgs {
   /** The service's URL: where sessions are (MCP_SESSION_URL), named in the function's refusals. */
   sessionUrl: pulumi.Input<string>
   apiKeysSecretArn: pulumi.Input<string>
+  /** The stack's OAuth settings, the ones the tasks get (./oauth.ts, oauthEnvironment): all unset without OAuth. */
+  oauth: pulumi.Input<OAuthEnvironment>
   /** With a cache: the function joins the tasks' subnets and security group, and its limits live in Redis. */
   cache?: { urlSecretArn: pulumi.Input<string>; privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>; securityGroupId: pulumi.Input<string> }
 }
@@ -59,6 +62,8 @@ export class ServerlessLeg extends pulumi.ComponentResource {
   readonly distribution: aws.cloudfront.Distribution
   readonly logGroup: aws.cloudwatch.LogGroup
   readonly url: pulumi.Output<string>
+  /** With OAuth: the SSM parameter holding the leg's public URL, which the function reads at init. */
+  readonly publicUrlParameter?: aws.ssm.Parameter
 
   constructor(name: string, args: ServerlessLegArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:ServerlessLeg', name, {}, opts)
@@ -73,6 +78,20 @@ export class ServerlessLeg extends pulumi.ComponentResource {
     // the function with the next update.
     const secretValue = (id: pulumi.Input<string>) => pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: id }, child).secretString)
     const toolSecrets = Object.fromEntries(Object.entries(config.toolSecrets).map(([variable, reference]) => [variable, secretReferenceValue(reference, this)]))
+    const variables = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: config.logLevel,
+      MCP_BASE_PATH: config.basePath,
+      MCP_HEARTBEAT_MS: String(config.heartbeatMs),
+      MCP_SESSION_URL: args.sessionUrl,
+      MCP_LAMBDA_ORIGIN_SECRET: originSecret,
+      MCP_API_KEYS: secretValue(args.apiKeysSecretArn),
+      ...(args.cache && { REDIS_URL: secretValue(args.cache.urlSecretArn) }),
+      ...config.toolSettings,
+      ...toolSecrets,
+    }
+    const oauthOn = oauthModeOf(config) !== 'none'
+    const publicUrlParameterName = `/${args.label}/${name}/public-url`
     this.function = new aws.lambda.Function(name, {
       name: `${args.label}-${name}`,
       role: role.arn,
@@ -85,20 +104,12 @@ export class ServerlessLeg extends pulumi.ComponentResource {
       timeout: config.lambdaTimeoutSeconds,
       reservedConcurrentExecutions: config.lambdaReservedConcurrency,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
-      environment: {
-        variables: {
-          NODE_ENV: 'production',
-          LOG_LEVEL: config.logLevel,
-          MCP_BASE_PATH: config.basePath,
-          MCP_HEARTBEAT_MS: String(config.heartbeatMs),
-          MCP_SESSION_URL: args.sessionUrl,
-          MCP_LAMBDA_ORIGIN_SECRET: originSecret,
-          MCP_API_KEYS: secretValue(args.apiKeysSecretArn),
-          ...(args.cache && { REDIS_URL: secretValue(args.cache.urlSecretArn) }),
-          ...config.toolSettings,
-          ...toolSecrets,
-        },
-      },
+      // With OAuth, the same settings as the tasks, and where to read the leg's public URL (publicUrlParameter).
+      // The leg is a resource of its own, `<its URL>/mcp`: unset, MCP_OAUTH_AUDIENCE defaults to it. With Cognito
+      // nothing more is needed: the client sends that URL as `resource` and "Amazon Cognito sets the requested URI
+      // as the audience in the aud claim of the access token" (Cognito Developer Guide, "Scopes, M2M, and resource
+      // servers", Resource binding; ./oauth.ts); the resource server's identifier only prefixes scopes.
+      environment: { variables: withOAuth(variables, args.oauth, oauthOn ? publicUrlParameterName : undefined) },
       ...(args.cache && { vpcConfig: { subnetIds: args.cache.privateSubnetIds, securityGroupIds: [args.cache.securityGroupId] } }),
     }, { ...child, dependsOn: [this.logGroup] })
     this.functionUrl = new aws.lambda.FunctionUrl(name, { functionName: this.function.name, authorizationType: 'NONE', invokeMode: 'RESPONSE_STREAM' }, child)
@@ -109,7 +120,23 @@ export class ServerlessLeg extends pulumi.ComponentResource {
     new aws.lambda.Permission(`${name}-invoke`, { function: this.function.name, action: 'lambda:InvokeFunction', principal: '*', invokedViaFunctionUrl: true }, child)
     this.distribution = this.edge(name, config, originSecret)
     this.url = pulumi.interpolate`https://${this.distribution.domainName}${config.basePath}`
+    if (oauthOn) this.publicUrlParameter = this.publishPublicUrl(name, publicUrlParameterName, role)
     this.registerOutputs({ url: this.url, functionName: this.function.name })
+  }
+
+  /**
+   * The leg's URL, where the function reads it at init (app/lambda/public-url.ts): its resource identifiers are built
+   * from it. It cannot be in the function's environment: the distribution's domain exists only once the distribution
+   * does, which needs the function URL as its origin, which needs the function. A plain String parameter: a URL is
+   * no secret. The function may read this parameter and no other.
+   */
+  private publishPublicUrl(name: string, parameterName: string, role: aws.iam.Role): aws.ssm.Parameter {
+    const parameter = new aws.ssm.Parameter(`${name}-public-url`, { name: parameterName, type: 'String', value: this.url, description: 'MCP server, request-scoped leg: its public URL (MCP_PUBLIC_URL)' }, { parent: this })
+    new aws.iam.RolePolicy(`${name}-public-url`, {
+      role: role.id,
+      policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameter.arn }] }),
+    }, { parent: this })
+    return parameter
   }
 
   /** Writes its own log streams, and (with a cache) manages its network interfaces in the VPC; nothing else. */
@@ -157,4 +184,16 @@ export class ServerlessLeg extends pulumi.ComponentResource {
       viewerCertificate: { cloudfrontDefaultCertificate: true },
     }, { parent: this })
   }
+}
+
+/**
+ * The function's variables with the stack's OAuth settings added, the ones the tasks get (unset ones left out), and
+ * with OAuth on the parameter that holds the leg's public URL (MCP_LAMBDA_PUBLIC_URL_PARAMETER).
+ */
+function withOAuth(variables: Record<string, pulumi.Input<string>>, oauth: pulumi.Input<OAuthEnvironment>, publicUrlParameter: string | undefined): pulumi.Output<Record<string, string>> {
+  return pulumi.all([pulumi.all(variables), oauth]).apply(([plain, settings]): Record<string, string> => ({
+    ...plain,
+    ...Object.fromEntries(Object.entries(settings).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    ...(publicUrlParameter && { MCP_LAMBDA_PUBLIC_URL_PARAMETER: publicUrlParameter }),
+  }))
 }

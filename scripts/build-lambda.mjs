@@ -23,6 +23,10 @@ export async function buildLambda() {
     minify: true,
     legalComments: 'linked',
     logLevel: 'warning',
+    // The SSM client the function reads its public URL with (app/lambda/public-url.ts) is the runtime's own:
+    // Lambda's Node.js runtimes include the AWS SDK v3 and let ES modules import it (Lambda Developer Guide,
+    // "Building Lambda functions with Node.js"); bundled, it would be parsed at every cold start, used or not.
+    external: ['@aws-sdk/*'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   })
 }

@@ -101,24 +101,15 @@ export default fp(async function auth(app: FastifyInstance, { config, keys }: Au
   /** The per-key verdict of each authenticated request, for counting the rest of a batch. */
   const verdicts = new WeakMap<FastifyRequest, CountedVerdict>()
 
-  /** An access token's principal, or why the token was refused (its own answer: 401 / 403 with the challenge). */
-  async function tokenPrincipal(oauth: OAuthResource, request: FastifyRequest, token: string): Promise<Principal | HttpError> {
-    try {
-      return await oauth.principal(request, token)
-    } catch (error) {
-      if (error instanceof HttpError) return error
-      throw error
-    }
-  }
-
   app.decorateRequest('principal', undefined as unknown as Principal)
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config.public) return
     const oauth = app.oauth
     if (oauth && tokenInQuery(request)) throw invalidRequest('Bad Request: access tokens are accepted in the Authorization header only, never in the query string')
     const credential = presented(request, oauth)
-    // A key is found without awaiting anything: the common case pays no promise for OAuth.
-    const principal = credential?.kind === 'token' && oauth ? await tokenPrincipal(oauth, request, credential.value) : credential && findKey(keys, credential.value)
+    // A key, and a token verified before, are found without awaiting anything: only a new token pays a promise.
+    let principal = credential?.kind === 'token' && oauth ? oauth.principal(request, credential.value) : credential && findKey(keys, credential.value)
+    if (principal instanceof Promise) principal = await principal
     if (!principal || principal instanceof HttpError) {
       app.metrics.authFailures.inc()
       const verdict = await count('failuresPerIp', request)

@@ -35,19 +35,28 @@ export class OAuthResource {
     return !this.settings.keysInBearer || COMPACT_JWS.test(bearer)
   }
 
-  /** The token's principal, or a 401 / 403 with the challenge that tells the client what to do. */
-  async principal(request: FastifyRequest, token: string): Promise<Principal> {
+  /**
+   * The token's principal, or the 401 / 403 (with the challenge that tells the client what to do) refusing it:
+   * at once for a token verified before, after verifying it otherwise.
+   */
+  principal(request: FastifyRequest, token: string): Principal | HttpError | Promise<Principal | HttpError> {
     try {
-      return await this.verifier.verify(token)
+      const known = this.verifier.known(token)
+      if (known) return known
     } catch (error) {
-      if (!(error instanceof OAuthRefusal)) throw error
-      throw this.refused(request, error)
+      return this.refusal(request, error)
     }
+    return this.verifier.verify(token).catch((error: unknown) => this.refusal(request, error))
   }
 
   /** The challenge of a request with no (valid) credential: where to find the authorization server. */
   unauthorized(request: FastifyRequest, message: string): HttpError {
     return new HttpError(401, message, RpcCode.server, { 'www-authenticate': challenge(this.settings, resourceOf(request, this.basePath)) })
+  }
+
+  private refusal(request: FastifyRequest, error: unknown): HttpError {
+    if (!(error instanceof OAuthRefusal)) throw error
+    return this.refused(request, error)
   }
 
   private refused(request: FastifyRequest, refusal: OAuthRefusal): HttpError {

@@ -95,6 +95,9 @@ export async function discover(issuer: string): Promise<ServerMetadata> {
   throw new Error(`no authorization server metadata for ${issuer} (${tried.join('; ')})`)
 }
 
+/** What the cache keeps of a token: its digest, never the token. */
+const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url')
+
 const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter(Boolean) : Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [])
 
 /** The union of what the matching grants allow: a kind a matching grant leaves open is open. */
@@ -130,15 +133,29 @@ export class TokenVerifier {
     await this.jwks.reload()
   }
 
-  async verify(token: string, now = Date.now()): Promise<Principal> {
-    const digest = createHash('sha256').update(token).digest('base64url')
+  /**
+   * The principal of a token verified before and not yet expired, at once (scopes checked): a call costs a hash
+   * and a lookup, and no promise. Undefined when the token must be verified first.
+   */
+  known(token: string, now = Date.now()): Principal | undefined {
+    const digest = digestOf(token)
     const cached = this.cache.get(digest)
-    if (cached && cached.expiresAt > now) return this.checkScopes(cached.principal)
-    if (cached) this.cache.delete(digest)
+    if (!cached) return undefined
+    if (cached.expiresAt <= now) {
+      this.cache.delete(digest)
+      return undefined
+    }
+    return this.checkScopes(cached.principal)
+  }
+
+  /** Verifies a token not known yet (signature, issuer, audience, expiry) and caches its principal until it expires. */
+  async verify(token: string, now = Date.now()): Promise<Principal> {
+    const known = this.known(token, now)
+    if (known) return known
     const payload = await this.verified(token)
     const principal = this.principalOf(payload)
     if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
-    this.cache.set(digest, { principal, expiresAt: (payload.exp as number) * 1000 })
+    this.cache.set(digestOf(token), { principal, expiresAt: (payload.exp as number) * 1000 })
     return this.checkScopes(principal)
   }
 

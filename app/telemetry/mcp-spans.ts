@@ -50,12 +50,45 @@ interface Pending {
 type Meta = Record<string, unknown> | undefined
 const metaOf = (message: JSONRPCRequest): Meta => message.params?._meta as Meta
 
-/** The context a request's span continues: the relay's, else the one its `_meta` carries, else its HTTP request's. */
-function parentOf(message: JSONRPCRequest, http: HttpTrace | undefined): Context {
+/**
+ * The context a request's span continues: the relay's, else the one its `_meta` carries, else the round it
+ * retries (MRTR), else its HTTP request's.
+ */
+function parentOf(message: JSONRPCRequest, http: HttpTrace | undefined, round: Context | undefined): Context {
   if (http?.relayed) return http.headerContext
   const meta = metaOf(message)
   if (typeof meta?.traceparent === 'string') return propagation.extract(ROOT_CONTEXT, meta)
-  return http?.headerContext ?? ROOT_CONTEXT
+  return round ?? http?.headerContext ?? ROOT_CONTEXT
+}
+
+/*
+ * An input-required answer (MRTR, MCP 2026-07-28) and the retry it asks for are two requests, often served by
+ * two tasks, and the one thing a client must send back unchanged is the answer's `requestState` (mrtr.mdx: the
+ * retry carries it byte-exact). So the first round's trace context travels there, ahead of the tool's own state,
+ * and is taken off the retry before the SDK, and a catalog's requestState verifier, see it: the retry's span is
+ * a child of the round that asked, in one trace, whether or not the client sends a traceparent of its own.
+ */
+const ROUND_PREFIX = 'otel-round:'
+const TRACEPARENT_LENGTH = 55
+
+/** Puts the answering span's context ahead of an input-required result's `requestState`. */
+function carryRound(result: { requestState?: unknown }, span: Span): void {
+  const carrier: Record<string, string> = {}
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier)
+  if (carrier.traceparent?.length !== TRACEPARENT_LENGTH) return
+  result.requestState = ROUND_PREFIX + carrier.traceparent + (typeof result.requestState === 'string' ? result.requestState : '')
+}
+
+/** The context of the round a retry answers, taken off its `requestState` (left as the tool gave it, or removed). */
+function takeRound(message: JSONRPCRequest): Context | undefined {
+  const params = message.params as { requestState?: unknown } | undefined
+  const state = params?.requestState
+  if (typeof state !== 'string' || !state.startsWith(ROUND_PREFIX)) return undefined
+  const traceparent = state.slice(ROUND_PREFIX.length, ROUND_PREFIX.length + TRACEPARENT_LENGTH)
+  const own = state.slice(ROUND_PREFIX.length + TRACEPARENT_LENGTH)
+  if (own) params!.requestState = own
+  else delete params!.requestState
+  return propagation.extract(ROOT_CONTEXT, { traceparent })
 }
 
 /** A request's span name, and the conventions' attributes: those the duration metric shares, and the span's own. */
@@ -140,10 +173,11 @@ export class McpTracing {
       const meta = metaOf(message)
       if (typeof meta?.[PROTOCOL_VERSION_META] === 'string') protocolVersion = meta[PROTOCOL_VERSION_META]
       const http = context.active().getValue(HTTP_TRACE) as HttpTrace | undefined
+      const round = takeRound(message)
       const { name, metric, request } = describe(message)
       // A link to an HTTP span the sampler dropped would lead nowhere.
       const links = http?.span.isRecording() ? [{ context: http.span.spanContext() }] : undefined
-      const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, links }, parentOf(message, http))
+      const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, links }, parentOf(message, http, round))
       const entry: Pending = { span, started: performance.now(), metric, request }
       const token = meta?.progressToken
       if (typeof token === 'string' || typeof token === 'number') {
@@ -158,8 +192,10 @@ export class McpTracing {
     const send = transport.send.bind(transport)
     transport.send = (message, options) => {
       if (isResponse(message) && message.id !== undefined) {
-        const version = (message as { result?: { protocolVersion?: unknown } }).result?.protocolVersion
-        if (typeof version === 'string' && pending.get(message.id)?.metric['mcp.method.name'] === 'initialize') protocolVersion = version
+        const result = (message as { result?: { protocolVersion?: unknown; resultType?: unknown; requestState?: unknown } }).result
+        const entry = pending.get(message.id)
+        if (typeof result?.protocolVersion === 'string' && entry?.metric['mcp.method.name'] === 'initialize') protocolVersion = result.protocolVersion
+        if (result?.resultType === 'input_required' && entry) carryRound(result, entry.span)
         finish(message.id, errorOf(message))
       } else if ('method' in message && message.method === 'notifications/progress') {
         const { progressToken, progress, total } = (message.params ?? {}) as { progressToken?: string | number; progress?: number; total?: number }

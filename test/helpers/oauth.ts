@@ -1,3 +1,4 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/client'
 import { loadConfig } from '../../app/config.js'
 import { AUTHORIZATION_SERVER_SCRIPT, requestToken } from '../../bench/authorization-server.js'
 import { buildServer } from '../../app/server.js'
@@ -40,4 +41,50 @@ export async function startOAuthServer(t: Teardown, issuer: string, env: Record<
   await app.listen({ port, host: '127.0.0.1' })
   t.teardown(() => app.close())
   return { app, url: `${publicUrl}${config.basePath}`, logs, resource: `${publicUrl}${config.basePath}/mcp` }
+}
+
+export const REDIRECT = 'http://127.0.0.1:1/callback'
+
+/**
+ * What an application keeps for the SDK's OAuth flow, in memory. The authorization server has no dynamic
+ * registration, so the client is pre-registered (`test-client`, public, as the spec allows); the browser step
+ * is an HTTP GET of the authorization URL, which the mock approves at once with a redirect carrying the code.
+ */
+export class MemoryProvider implements OAuthClientProvider {
+  authorizationUrl?: URL
+  private saved?: Awaited<ReturnType<OAuthClientProvider['tokens']>>
+  private verifier = ''
+  get redirectUrl() {
+    return REDIRECT
+  }
+  get clientMetadata() {
+    return { client_name: 'oauth-sdk-test', redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' }
+  }
+  clientInformation() {
+    return { client_id: 'test-client' }
+  }
+  tokens() {
+    return this.saved
+  }
+  saveTokens(tokens: NonNullable<typeof this.saved>) {
+    this.saved = tokens
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier
+  }
+  codeVerifier() {
+    return this.verifier
+  }
+}
+
+/** The user's browser: follows the authorization URL to the redirect, returns the code. */
+export async function approve(url: URL): Promise<string> {
+  const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(10_000) })
+  const location = new URL(response.headers.get('location') ?? '', url)
+  const code = location.searchParams.get('code')
+  if (!code || location.origin + location.pathname !== REDIRECT) throw new Error(`no code in the redirect: ${response.status} ${location}`)
+  return code
 }

@@ -52,6 +52,9 @@ t.test('its environment: stateless by construction, keys read from Secrets Manag
   t.ok(run.generatedSecrets.includes(env.MCP_LAMBDA_ORIGIN_SECRET), 'a generated origin secret')
   t.notOk('REDIS_URL' in env, 'no Redis without the cache: limits are per instance (docs/serverless.md)')
   t.notOk('MCP_STATELESS' in env, 'the handler forces MCP_STATELESS itself')
+  t.same(Object.keys(env).filter((name) => name.startsWith('MCP_OAUTH_') || name === 'MCP_PUBLIC_URL' || name === 'MCP_LAMBDA_PUBLIC_URL_PARAMETER'), [], 'OAuth off: no OAuth setting, no public URL to read')
+  t.same(run.ofType('aws:ssm/parameter:Parameter'), [], 'and no parameter for it')
+  t.equal(run.outputs.lambdaOAuthClientSetup, undefined)
   t.equal(env.MCP_WEATHER_TIMEOUT_MS, '3000', 'a tool setting, as the tasks get it')
   t.equal(env.WEATHER_API_KEY, `current-value-of:${TOOL_SECRETS.WEATHER_API_KEY}`, 'a tool secret’s current value')
   t.equal(env.SEARCH_API_KEY, 'json-value-of:arn:aws:secretsmanager:us-east-1:123456789012:secret:json-search-AbCdEf@AWSPREVIOUS', 'a JSON key of the version asked for, as ECS reads it')
@@ -108,9 +111,9 @@ t.test('errors and throttles alarm on the stack’s topic, which lets their alar
 })
 
 t.test('outputs: the leg’s URL and ready-to-paste commands for it, with the key as a placeholder', async (t) => {
-  t.equal(run.outputs.lambdaUrl, 'https://d111111abcdef8.cloudfront.net')
+  t.equal(run.outputs.lambdaUrl, 'https://d-mcp-lambda.cloudfront.net', 'its own distribution’s URL')
   const commands = run.outputs.lambdaClientCommands as Record<string, string>
-  t.match(commands.inspector, 'npx @modelcontextprotocol/inspector@2.12.0 --cli https://d111111abcdef8.cloudfront.net/mcp --transport http --protocol-era modern --header "Authorization: Bearer <key>"')
+  t.match(commands.inspector, 'npx @modelcontextprotocol/inspector@2.12.0 --cli https://d-mcp-lambda.cloudfront.net/mcp --transport http --protocol-era modern --header "Authorization: Bearer <key>"')
   t.match(commands.mcpRemote, '/mcp --transport http-only --protocol auto')
   t.match(commands.curl, '"MCP-Protocol-Version: 2026-07-28"')
   for (const secret of run.generatedSecrets) t.notMatch(JSON.stringify(run.outputs), secret, 'no generated secret in an output')

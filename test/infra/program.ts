@@ -65,7 +65,8 @@ function computed(type: string, name: string): Record<string, unknown> {
     case 'aws:lb/loadBalancer:LoadBalancer':
       return { ...common, arnSuffix: `app/${name}/1`, dnsName: `${name}-1.us-east-1.elb.amazonaws.com`, zoneId: 'Z35SXDOTRQ7X7K' }
     case 'aws:cloudfront/distribution:Distribution':
-      return { ...common, domainName: `d111111abcdef8.cloudfront.net` }
+      // The service's distribution has AWS's documentation example domain; any other (the Lambda leg's) its own.
+      return { ...common, domainName: name === 'mcp-edge' ? 'd111111abcdef8.cloudfront.net' : `d-${name}.cloudfront.net` }
     case 'aws:acm/certificate:Certificate':
       return { ...common, domainValidationOptions: [{ domainName: 'mcp.example.com', resourceRecordName: '_x1.mcp.example.com.', resourceRecordType: 'CNAME', resourceRecordValue: '_x2.acm-validations.aws.' }] }
     case 'aws:acm/certificateValidation:CertificateValidation':

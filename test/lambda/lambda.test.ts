@@ -5,58 +5,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { catalogNames } from '../../app/mcp/catalog.js'
-import { ensureBuilt } from '../helpers/build.js'
 import { bearer, postJson, request, type Tap } from '../helpers/http.js'
-import { eventually, freePort, spawnChild, type Child } from '../helpers/processes.js'
+import { eventually, freePort, spawnChild } from '../helpers/processes.js'
 import { ALICE, BOB, KEYS, resultJson } from '../helpers/server.js'
-
-const ROOT = new URL('../../', import.meta.url).pathname
-const HANDLER = join(ROOT, 'dist/app/lambda.js')
-/** What the stack deploys: the same handler bundled into one file (scripts/build-lambda.mjs). */
-const BUNDLE = join(ROOT, '.build/lambda.bundle/index.mjs')
-const STAND_IN = join(ROOT, 'dist/bench/servers/lambda-stand-in.js')
-const MODERN = '2026-07-28'
-const CAROL = 'carol-secret-0123456789ab'
-const SESSION_URL = 'https://sessions.example.com/team'
-
-ensureBuilt()
-
-interface Instance {
-  child: Child
-  url: string
-  /** The stand-in's own lines (init, one report per invocation, errors such as "Task timed out"). */
-  runtime(): Record<string, unknown>[]
-  /** The app's log lines (JSON, stdout). */
-  logs(): Record<string, unknown>[]
-}
-
-const lines = (text: string, keep: (record: Record<string, unknown>) => boolean) =>
-  text
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter(keep)
-
-/** The built handler, loaded by the stand-in runtime as Lambda loads it, behind its function URL shim. */
-async function startFunction(t: Tap, env: Record<string, string> = {}, timeoutMs = 30_000, handler = HANDLER): Promise<Instance> {
-  const port = await freePort()
-  const child = spawnChild(t, process.execPath, [STAND_IN, handler, '--port', String(port), '--timeout-ms', String(timeoutMs)], {
-    NODE_ENV: 'production',
-    MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami`,
-    MCP_SESSION_URL: SESSION_URL,
-    LOG_LEVEL: 'info',
-    ...env,
-  })
-  const instance: Instance = {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    runtime: () => lines(child.output, (record) => 'standIn' in record),
-    logs: () => lines(child.output, (record) => !('standIn' in record)),
-  }
-  const ready = await eventually(() => instance.runtime().some((record) => record.standIn === 'init') || !child.running, 30_000)
-  if (!ready || !child.running) throw new Error(`the function did not start:\n${child.output}`)
-  return instance
-}
+import { BUNDLE, CAROL, HANDLER, MODERN, ROOT, SESSION_URL, STAND_IN, noRuntimeErrors, startFunction, type Instance } from './function.js'
 
 type Mode = 'default' | 'pinned'
 
@@ -76,15 +28,6 @@ function longTask(instance: Instance, id: number, args: { steps: number; stepMs:
     `${instance.url}/mcp`,
     { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'long_task', arguments: args, _meta: envelope } },
     { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'long_task' },
-  )
-}
-
-/** The stand-in ran every invocation to its end: none failed, none was cut by the function timeout. */
-function noRuntimeErrors(t: Tap, instance: Instance) {
-  t.same(
-    instance.runtime().filter((record) => record.standIn === 'error'),
-    [],
-    'no invocation failed or timed out in the runtime',
   )
 }
 

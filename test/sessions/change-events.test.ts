@@ -50,6 +50,8 @@ for (const transport of TRANSPORTS) {
     const updates = updatesOf(client)
     const first = await createProfile(client, 'Ada')
     const second = await createProfile(client, 'Grace')
+    // A session's subscription handlers are registered on its first subscribe or unsubscribe: either may come first.
+    t.same(await client.unsubscribeResource({ uri: first.uri }), {}, 'unsubscribing from what it never subscribed to is answered')
     t.same(await client.subscribeResource({ uri: first.uri }), {}, 'subscribed')
     await client.callTool({ name: 'update_user_profile', arguments: { id: second.id, age: 37 } })
     await client.callTool({ name: 'update_user_profile', arguments: { id: first.id, age: 37 } })

@@ -155,6 +155,41 @@ t.test('OTEL_EXPORTER_OTLP_PROTOCOL=http/json exports JSON', async (t) => {
   t.same([...receiver.contentTypes], ['application/json'], 'every export was JSON')
 })
 
+/** A 2026-07-28 client that fulfils input requests: sampling with a fixed answer, elicitation with `content`. */
+async function fulfillingClient(t: Tap, task: Task, content: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: 'trace-mrtr', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: { form: {} } }, versionNegotiation: { mode: { pin: MODERN } } })
+  client.setRequestHandler('sampling/createMessage', async () => ({ model: 'stub', role: 'assistant', content: { type: 'text', text: 'a short summary' } }))
+  client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content }))
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${task.url}/mcp`), { requestInit: { headers: bearer(ALICE) } }))
+  t.teardown(() => client.close())
+  return client
+}
+
+/** The spans of one tool's calls, once `count` of them have arrived: in the order they ended, which for rounds is the order they ran. */
+const callSpans = async (receiver: OtlpReceiver, name: string, count: number) =>
+  (await receiver.spansWhen((spans) => spans.filter((span) => span.name === name).length >= count)).filter((span) => span.name === name)
+
+t.test('an input-required round (MRTR) and its retry are one trace, with no traceparent from the client', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  // Not production: the conformance fixtures include a tool whose requestState the SDK verifies (HMAC).
+  const task = await tracedTask(t, receiver, { NODE_ENV: 'test', MCP_CONFORMANCE_FIXTURES: '1' })
+  const client = await fulfillingClient(t, task, { name: 'Ada', color: 'green' })
+
+  const summary = await client.callTool({ name: 'summarize', arguments: { text: 'A text long enough to be worth a summary.' } })
+  t.match(summary.content, [{ type: 'text', text: 'a short summary' }], 'summarize answered after its sampling round')
+  const [asked, retried] = await callSpans(receiver, 'tools/call summarize', 2)
+  t.equal(retried?.traceId, asked?.traceId, 'the retry is in the trace of the round that asked')
+  t.equal(retried?.parentSpanId, asked?.spanId, 'as a child of that round')
+  t.notOk(asked?.parentSpanId, 'which started the trace (the client sent no context)')
+
+  const rounds = await client.callTool({ name: 'test_input_required_result_multi_round', arguments: {} })
+  t.match(rounds.content, [{ type: 'text', text: 'Multi-round complete: Ada likes green' }], 'a tool with its own sealed requestState still gets it back intact')
+  const [first, second, third] = await callSpans(receiver, 'tools/call test_input_required_result_multi_round', 3)
+  t.same([second?.parentSpanId, third?.parentSpanId], [first?.spanId, second?.spanId], 'each round a child of the one before')
+  t.ok([second, third].every((span) => span?.traceId === first?.traceId), 'all in one trace')
+  t.ok([first, second, third].every((span) => !('error.type' in (span?.attributes ?? {}))), 'no round failed')
+})
+
 t.test('a relayed request continues the trace on the owner task', async (t) => {
   const receiver = await startOtlpReceiver(t)
   const owner = await tracedTask(t, receiver)

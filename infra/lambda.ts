@@ -24,8 +24,8 @@ import { randomPassword } from './secrets'
 export const LAMBDA_BUNDLE = '.build/lambda.bundle/index.mjs'
 /** The header the handler checks (app/lambda/function-url.ts ORIGIN_SECRET_HEADER). */
 export const ORIGIN_SECRET_HEADER = 'X-MCP-Origin-Secret'
-/** The Node.js runtime the bundle targets (esbuild `target: node20` in scripts/build-lambda.mjs runs on it). */
-export const LAMBDA_RUNTIME = 'nodejs22.x'
+/** The Node.js runtime the bundle targets (esbuild `target: node24` in scripts/build-lambda.mjs): the image's Node, inside package.json's engines range. */
+export const LAMBDA_RUNTIME = 'nodejs24.x'
 const ORIGIN_ID = 'function-url'
 
 /** The function's zip: the bundle as `index.mjs` (handler `index.handler`), from the repository at `root`. */

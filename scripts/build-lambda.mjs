@@ -19,7 +19,7 @@ export async function buildLambda() {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     minify: true,
     legalComments: 'linked',
     logLevel: 'warning',

@@ -4,31 +4,26 @@ import type { CatalogNames } from '../keys.js'
 import type { PromptDefinition } from './define-prompt.js'
 import type { ResourceDefinition } from './define-resource.js'
 import { mirrorsParamHeader, type ToolDefinition } from './define.js'
-import debugError from './prompts/debug-error.js'
-import reviewCode from './prompts/review-code.js'
-import appConfig from './resources/app-config.js'
-import userProfile from './resources/user-profile.js'
-import add from './tools/add.js'
-import createUserProfile from './tools/create-user-profile.js'
-import getWeather from './tools/get-weather.js'
-import longTask from './tools/long-task.js'
-import readFile from './tools/read-file.js'
-import summarize from './tools/summarize.js'
-import updateUserProfile from './tools/update-user-profile.js'
-import whoami from './tools/whoami.js'
+import * as promptFiles from './prompts/index.js'
+import * as resourceFiles from './resources/index.js'
+import * as toolFiles from './tools/index.js'
+
+/** By name: what tools/list, resources/list and prompts/list show, whatever the export names or line order. */
+const byName = <T extends { name: string }>(entries: T[]): T[] => entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 
 /**
- * Everything this server offers. Adding a capability: write one file under app/mcp/tools/, resources/ or
- * prompts/ and add it to the list here.
+ * Everything this server offers: every export of tools/index.ts, resources/index.ts and prompts/index.ts.
+ * Adding a capability: write one file under app/mcp/tools/, resources/ or prompts/ and add its one
+ * `export { default as … } from './….js'` line to that folder's index.ts.
  *
- * Every entry below is an EXAMPLE, each showing one pattern (docs/tools.md, "The examples"): keep the ones
- * you need and remove the others as that section says (the file, its line here, its tests and settings).
+ * Every entry is an EXAMPLE, each showing one pattern (docs/tools.md, "The examples"): keep the ones you need
+ * and remove the others as that section says (the file, its line in index.ts, its tests and settings).
  */
-export const tools = [add, getWeather, readFile, createUserProfile, updateUserProfile, longTask, summarize, whoami] as ToolDefinition[]
+export const tools = byName(Object.values(toolFiles) as ToolDefinition[])
 
-export const resources: ResourceDefinition[] = [appConfig, userProfile]
+export const resources = byName(Object.values(resourceFiles) as ResourceDefinition[])
 
-export const prompts = [reviewCode, debugError] as PromptDefinition[]
+export const prompts = byName(Object.values(promptFiles) as PromptDefinition[])
 
 /** What a server offers: its tools, resources and prompts, and how it checks the state its tools hand out. */
 export interface Catalog {

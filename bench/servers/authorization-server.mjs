@@ -3,30 +3,21 @@
 // Two things it is made to do that a real one does: an access token names the resource it was asked for
 // (RFC 8707 `resource` -> `aud`) and the client it was issued to (`client_id`). Test-only token request parameters (`test_*`) shape the claims.
 // With AS_LIKE_COGNITO=1 its discovery document lacks `code_challenge_methods_supported`, as Amazon Cognito's does.
-import { OAuth2Server } from 'oauth2-mock-server'
+import { HttpServer, OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server'
 
 const likeCognito = process.env.AS_LIKE_COGNITO === '1'
-const server = new OAuth2Server(undefined, undefined, likeCognito ? { endpoints: { wellKnownDocument: '/.well-known/mock-discovery' } } : undefined)
-if (likeCognito) {
-  server.service.requestHandler.get('/.well-known/openid-configuration', (req, res) =>
-    server.service.openidConfigurationHandler(req, {
-      json: (document) => {
-        delete document.code_challenge_methods_supported
-        return res.json(document)
-      },
-    }),
-  )
-}
-await server.issuer.keys.generate('RS256')
+const issuer = new OAuth2Issuer()
+const service = new OAuth2Service(issuer, likeCognito ? { wellKnownDocument: '/.well-known/mock-discovery' } : undefined)
+await issuer.keys.generate('RS256')
 
 // What the user approved, by authorization code, as a real server remembers it for the token request.
 const approved = new Map()
-server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
+service.on('beforeAuthorizeRedirect', (redirect, req) => {
   const code = new URL(redirect.url).searchParams.get('code')
   if (code) approved.set(code, { scope: req.query.scope, resource: req.query.resource })
 })
 
-server.service.on('beforeTokenSigning', (token, req) => {
+service.on('beforeTokenSigning', (token, req) => {
   const body = { ...approved.get(req.body?.code), ...req.body }
   const payload = token.payload
   payload.sub = body.test_sub ?? payload.sub ?? 'ada'
@@ -40,22 +31,43 @@ server.service.on('beforeTokenSigning', (token, req) => {
   for (const claim of String(body.test_omit ?? '').split(',').filter(Boolean)) delete payload[claim]
 })
 
-// A key rotation, as an authorization server does it: a new signing key, published beside the old one.
-server.service.requestHandler.post('/test/rotate', async (_req, res) => {
-  await server.issuer.keys.generate('RS256')
-  res.json({ rotated: true })
-})
-
 // How often the key set was served, so the benchmark can show a resource server never fetches it on the call
-// path. The library's JWKS route serves `issuer.keys.toJSON()` and nothing else calls it (oauth2-service.js, jwksHandler).
+// path. The library's JWKS route serves `issuer.keys.toJSON()` and nothing else calls it (OAuth2Service, jwksHandler).
 let jwksServed = 0
-const serveKeys = server.issuer.keys.toJSON.bind(server.issuer.keys)
-server.issuer.keys.toJSON = (...args) => {
+const serveKeys = issuer.keys.toJSON.bind(issuer.keys)
+issuer.keys.toJSON = (...args) => {
   jwksServed++
   return serveKeys(...args)
 }
-server.service.requestHandler.get('/test/jwks-served', (_req, res) => res.json({ served: jwksServed }))
 
-await server.start(Number(process.env.AS_PORT ?? 0), '127.0.0.1')
-process.stdout.write(`${server.issuer.url}\n`)
+const json = (res, body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+// The routes the tests add. They come before the library's request handler, which answers every path it does not
+// serve with 404 (OAuth2Service.buildRequestHandler).
+const routes = {
+  // A key rotation, as an authorization server does it: a new signing key, published beside the old one.
+  'POST /test/rotate': async (_req, res) => {
+    await issuer.keys.generate('RS256')
+    json(res, { rotated: true })
+  },
+  'GET /test/jwks-served': (_req, res) => json(res, { served: jwksServed }),
+}
+if (likeCognito) {
+  routes['GET /.well-known/openid-configuration'] = (req, res) =>
+    service.openidConfigurationHandler(req, {
+      json: (document) => {
+        delete document.code_challenge_methods_supported
+        json(res, document)
+      },
+    })
+}
+
+const server = new HttpServer((req, res) => {
+  const route = routes[`${req.method} ${new URL(req.url, 'http://localhost').pathname}`]
+  if (route) void route(req, res)
+  else service.requestHandler(req, res)
+})
+const host = '127.0.0.1'
+await server.start(Number(process.env.AS_PORT ?? 0), host)
+issuer.url = server.buildIssuerUrl(host, server.address().port)
+process.stdout.write(`${issuer.url}\n`)
 process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)))

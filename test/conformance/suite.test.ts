@@ -10,16 +10,14 @@ import { ALICE } from '../helpers/server.js'
 
 /**
  * The official MCP conformance suite against a real server process with the conformance fixtures, for both
- * requirement sets it freezes. The suite needs Node >= 22 and this project runs on Node 20, so the suite and
- * a Node 22 (the `node` package of the npm registry) are installed, from runner/package-lock.json, into
- * runner/node_modules (ignored by git), and the suite runs on that Node; the server keeps the project's own.
+ * requirement sets it freezes. The suite is installed from runner/package-lock.json into runner/node_modules
+ * (ignored by git) and runs on the tests' own Node (it needs 22 or later, inside package.json's engines).
  * The suite's CLI sends no headers of its own, so HAProxy (the tests' stand-in for the load balancer) sits in
  * front of the server and adds the key to every request, as an authenticating gateway would.
  */
 
 const RUNNER = join(import.meta.dirname, 'runner')
 const SUITE = join(RUNNER, 'node_modules/@modelcontextprotocol/conformance')
-const RUNNER_NODE = join(RUNNER, 'node_modules/node/bin/node')
 const REVISIONS = ['2025-11-25', '2026-07-28'] as const
 const RUN_LIMIT_MS = 180_000
 /** The only group a baselined check may be in (test/conformance/baseline.yaml explains it). */
@@ -36,12 +34,12 @@ interface Check {
   errorMessage?: string
 }
 
-/** Installs the pinned suite and Node 22 unless runner/node_modules already holds exactly them. */
+/** Installs the pinned suite unless runner/node_modules already holds exactly it. */
 function ensureRunner(): void {
   const lock = JSON.parse(readFileSync(join(RUNNER, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> }
   const installed = (path: string) => (existsSync(join(RUNNER, path, 'package.json')) ? (JSON.parse(readFileSync(join(RUNNER, path, 'package.json'), 'utf8')) as { version: string }).version : undefined)
-  const current = ['node_modules/@modelcontextprotocol/conformance', 'node_modules/node'].every((path) => installed(path) === lock.packages[path].version) && existsSync(RUNNER_NODE)
-  if (current) return
+  const suite = 'node_modules/@modelcontextprotocol/conformance'
+  if (installed(suite) === lock.packages[suite].version) return
   // stdout is this file's TAP stream: npm's own report is kept for the error.
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: RUNNER, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 300_000 })
   if (result.status !== 0) throw new Error(`npm ci in ${RUNNER} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stdout}`)
@@ -85,8 +83,8 @@ t.test('the MCP conformance suite passes against the server with its fixtures, e
     t.test(`requirement set ${revision}`, async (t) => {
       const output = mkdtempSync(join(tmpdir(), `conformance-${revision}-`))
       t.teardown(() => rmSync(output, { recursive: true, force: true }))
-      // NODE_OPTIONS cleared: tap's loaders are for this Node, not the suite's.
-      const cli = spawnChild(t, RUNNER_NODE, [join(SUITE, 'dist/index.js'), 'server', '--url', `${gateway.url}/mcp`, '--requirements', revision, '--output-dir', output], { NODE_OPTIONS: '' })
+      // NODE_OPTIONS cleared: tap's loaders are for this test, not for the suite's CLI.
+      const cli = spawnChild(t, process.execPath, [join(SUITE, 'dist/index.js'), 'server', '--url', `${gateway.url}/mcp`, '--requirements', revision, '--output-dir', output], { NODE_OPTIONS: '' })
       const limit = setTimeout(() => cli.signal('SIGKILL'), RUN_LIMIT_MS)
       const { code, signal } = await cli.exited
       clearTimeout(limit)

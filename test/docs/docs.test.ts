@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import semver from 'semver'
 import t from 'tap'
 import { EnvSchema } from '../../app/config.js'
 
@@ -106,20 +107,25 @@ t.test('README stays short enough to read in ten minutes', async (t) => {
   t.ok(lines <= 260, `README.md has ${lines} lines`)
 })
 
-t.test('one supported Node.js range: engines, .nvmrc, the image, the docs and the Node running this test agree', async (t) => {
-  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
-  const range = /^>=(\d+)\.(\d+)$/.exec(engines)
-  t.ok(range, `engines.node is a lower bound (${engines})`)
-  if (!range) return
-  const [minMajor, minMinor] = [Number(range[1]), Number(range[2])]
-  const inRange = (version: string) => {
-    const [major, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
-    return major > minMajor || (major === minMajor && minor >= minMinor)
-  }
-  const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()
-  t.ok(inRange(nvmrc), `.nvmrc ${nvmrc} is supported`)
-  const images = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)/gm)].map(([, major]) => major)
-  t.ok(images.length > 0 && images.every((major) => major === images[0] && inRange(major)), `every stage of the image runs one supported Node (${images.join(', ')})`)
-  t.ok(inRange(process.versions.node), `the tests run on a supported Node (${process.versions.node})`)
-  t.match(readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8'), `Supported: Node.js ${minMajor}.${minMinor} or later`, 'the docs state the same range')
+/** Where the supported Node.js range is stated for users, in these words (the range itself in backticks). */
+const NODE_RANGE_PAGES = ['README.md', 'docs/getting-started.md', 'docs/deploy.md', 'docs/testing.md', 'CONTRIBUTING.md']
+
+t.test('one supported Node.js range: engines, .nvmrc, the image, the CI pin, the docs and every pinned package agree', async (t) => {
+  const json = (path: string) => JSON.parse(readFileSync(join(ROOT, path), 'utf8'))
+  const range: string = json('package.json').engines.node
+  t.ok(semver.validRange(range), `engines.node is a range (${range})`)
+  const images = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM node:(\d+)-/gm)].map(([, major]) => major)
+  t.ok(images.length > 0 && images.every((major) => major === images[0]), `every stage of the image runs one Node major (${images.join(', ')})`)
+  const image = images[0]
+  t.ok(semver.subset(image, range), `the image's Node ${image} is inside ${range}`)
+  t.equal(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim(), image, '.nvmrc selects the image\'s major')
+  // What CI installs (.ci/run) is the lock's exact version, not the package.json's.
+  const ci: string = json('.ci/node/package-lock.json').packages['node_modules/node'].version
+  t.equal(json('.ci/node/package.json').dependencies.node, ci, 'the CI Node is pinned exactly')
+  t.ok(semver.satisfies(ci, `${image}.x`), `CI runs Node ${ci}, the image's major`)
+  if (process.env.CI === 'true') t.equal(process.versions.node, ci, 'and in CI these tests run on it')
+  const packages = Object.entries(json('package-lock.json').packages as Record<string, { engines?: { node?: string } }>)
+  const refusing = packages.filter(([path, entry]) => path !== '' && entry.engines?.node && !semver.subset(range, entry.engines.node))
+  t.same(refusing.map(([path, entry]) => `${path} (${entry.engines?.node})`), [], `every installed package accepts all of ${range}`)
+  for (const page of NODE_RANGE_PAGES) t.match(readFileSync(join(ROOT, page), 'utf8'), `Node.js \`${range}\``, `${page} states the range`)
 })

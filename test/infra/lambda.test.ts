@@ -1,5 +1,8 @@
 // `lambda: true`: the request-scoped leg (infra/lambda.ts) beside the service, with and without the cache.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as pulumi from '@pulumi/pulumi'
+import semver from 'semver'
 import t from 'tap'
 import infraConfig from '../../infra/config.js'
 import lambdaLeg from '../../infra/lambda.js'
@@ -8,6 +11,7 @@ import { devStackConfig, runProgram } from './program.js'
 const { LAMBDA_BUNDLE, ORIGIN_SECRET_HEADER, functionCode } = lambdaLeg
 const { parseConfig } = infraConfig
 
+const ROOT = new URL('../../', import.meta.url).pathname
 const FUNCTION = 'aws:lambda/function:Function'
 const TOOL_SECRETS = {
   WEATHER_API_KEY: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:weather-AbCdEf',
@@ -26,7 +30,10 @@ t.test('the function: ARM64, the bundle of npm run build:lambda, reserved concur
   const fn = run.one(FUNCTION)
   t.same(fn.inputs.architectures, ['arm64'])
   t.equal(fn.inputs.handler, 'index.handler')
-  t.match(fn.inputs.runtime, /^nodejs(2[02468])\.x$/, 'a Node.js runtime the bundle targets (node20 or later)')
+  const target = /target: 'node(\d+)'/.exec(readFileSync(join(ROOT, 'scripts/build-lambda.mjs'), 'utf8'))?.[1] ?? ''
+  t.equal(fn.inputs.runtime, `nodejs${target}.x`, 'the Node.js runtime the bundle targets (esbuild in scripts/build-lambda.mjs)')
+  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node
+  t.ok(semver.subset(target, engines), `Node ${target} is inside the supported range ${engines}`)
   t.equal(fn.inputs.reservedConcurrentExecutions, 50)
   t.equal(fn.inputs.timeout, 300)
   t.equal(fn.inputs.memorySize, 1024)

@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { ProtocolErrorCode } from '@modelcontextprotocol/client'
-import { catalogNames } from '../../app/mcp/catalog.js'
+import { catalogNames, exampleCatalog } from '../../app/mcp/catalog.js'
 import { ALICE, KEYS, TRANSPORTS, connect, startServer } from '../helpers/server.js'
 import { callError, resourceText as resourceTextOf, resultText } from './helpers.js'
 
@@ -12,12 +13,26 @@ const ENV = { MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami` }
 const ALL_TOOLS = [...catalogNames.tools].sort()
 const ALL_PROMPTS = [...catalogNames.prompts].sort()
 
+t.test('every file of app/mcp/tools/, resources/ and prompts/ is in the catalog (its line in index.ts), listed by name', async (t) => {
+  for (const folder of ['tools', 'resources', 'prompts'] as const) {
+    const listed: unknown[] = exampleCatalog[folder]
+    const files = readdirSync(new URL(`../../app/mcp/${folder}/`, import.meta.url)).filter((file) => file.endsWith('.ts') && file !== 'index.ts')
+    for (const file of files) {
+      const module = (await import(`../../app/mcp/${folder}/${file.replace(/\.ts$/, '.js')}`)) as { default: unknown }
+      t.ok(listed.includes(module.default), `app/mcp/${folder}/${file} has its line in app/mcp/${folder}/index.ts`)
+    }
+    t.equal(listed.length, files.length, `${folder}: one entry per file`)
+    const names = exampleCatalog[folder].map((entry) => entry.name)
+    t.same(names, [...names].sort(), `${folder} are listed by name`)
+  }
+})
+
 for (const transport of TRANSPORTS) {
   t.test(`catalog over ${transport}: every tool, resource and prompt is listed with a description`, async (t) => {
     const server = await startServer(t, ENV)
     const client = await connect(t, server.url, ALICE, transport)
     const { tools } = await client.listTools()
-    t.same(tools.map((tool) => tool.name).sort(), ALL_TOOLS)
+    t.same(tools.map((tool) => tool.name), ALL_TOOLS, 'every tool, by name')
     for (const tool of tools) {
       t.ok(tool.description && tool.description.length > 20, `${tool.name} has a description a model can use`)
       t.equal(tool.inputSchema.type, 'object', `${tool.name} has an input schema`)
@@ -27,7 +42,7 @@ for (const transport of TRANSPORTS) {
     const offered = new Set([...resources.map((resource) => resource.uri), ...resourceTemplates.map((template) => template.uriTemplate)])
     for (const uri of catalogNames.resources) t.ok(offered.has(uri), `${uri} is listed`)
     const { prompts } = await client.listPrompts()
-    t.same(prompts.map((prompt) => prompt.name).sort(), ALL_PROMPTS)
+    t.same(prompts.map((prompt) => prompt.name), ALL_PROMPTS, 'every prompt, by name')
   })
 
   t.test(`add over ${transport}: sums, and a bad input is an isError result with the field-level reasons`, async (t) => {

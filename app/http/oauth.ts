@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import type { Principal } from '../keys.js'
 
@@ -96,7 +96,7 @@ export async function discover(issuer: string): Promise<ServerMetadata> {
 }
 
 /** What the cache keeps of a token: its digest, never the token. */
-const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url')
+const digestOf = (token: string) => hash('sha256', token, 'base64url')
 
 const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter(Boolean) : Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [])
 

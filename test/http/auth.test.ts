@@ -109,6 +109,11 @@ t.test('the Bearer scheme is case-insensitive: bearer and BEARER are accepted, o
   t.ok(upper.headers.get('mcp-session-id'), 'and opens a session')
   await upper.text()
   await expectError(t, await postJson(`${server.url}/mcp`, INITIALIZE, { authorization: `Basic ${ALICE}` }), 401)
+  const spaced = await postJson(`${server.url}/mcp`, INITIALIZE, { authorization: `Bearer   ${ALICE}  ` })
+  t.equal(spaced.status, 200, 'spaces after the scheme and after the key are allowed')
+  await spaced.text()
+  await request(`${server.url}/mcp`, { method: 'DELETE', headers: { ...bearer(ALICE), 'mcp-session-id': spaced.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-03-26' } })
+  await expectError(t, await postJson(`${server.url}/mcp`, INITIALIZE, { authorization: 'Bearer    ' }), 401)
   lower.close()
   const sessionId = upper.headers.get('mcp-session-id')!
   await request(`${server.url}/mcp`, { method: 'DELETE', headers: { ...bearer(ALICE), 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-03-26' } })

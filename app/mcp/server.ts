@@ -170,8 +170,7 @@ class SessionServer extends McpServer {
       if (isRequest(message)) {
         if (isSubscription(message) && this.session.sessionId !== undefined) this.handleSubscriptions()
         protocol._onrequest(message, receiveExtra)
-      }
-      else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
+      } else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
     }
     // Only a 2025 session holds resource subscriptions (a 2026-07-28 request's server is built per request).
     if (this.session.sessionId !== undefined) {

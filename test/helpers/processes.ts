@@ -17,14 +17,34 @@ export const SESSION_SECRET = 'test-session-secret-0123456789abcdef'
 
 export { freePort }
 
-/** Resolves once something accepts TCP connections on the port; bounded. */
-export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+/**
+ * Resolves once something accepts TCP connections on the port; bounded. Given the child that should listen,
+ * it fails as soon as that child exits, with what it printed (a start-up problem reads as itself, not as a timeout).
+ */
+export async function waitForPort(port: number, timeoutMs = 15_000, child?: Child): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await accepts(port)) return
+    if (child && !child.running) throw new Error(`exited before listening on port ${port}: ${child.output.trim()}`)
     await sleep(50)
   }
-  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`)
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms${child ? `; it printed: ${child.output.trim()}` : ''}`)
+}
+
+// A port freePort found free can be taken before the child binds it (the other tap job asks the OS for
+// ports too). A child that says so ("PORT: port … is already in use", redis-server's "Address already in
+// use") is started again on new ports; a few tries are plenty.
+const PORT_TRIES = 3
+const PORT_TAKEN = /already in use/
+
+async function startListening<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (error) {
+      if (attempt >= PORT_TRIES || !PORT_TAKEN.test(String(error))) throw error
+    }
+  }
 }
 
 /** Whether a process with this PID still exists (signal 0 checks without sending anything). */
@@ -101,32 +121,42 @@ export interface Task {
   url: string
 }
 
+// A task listens within a second here, under load too; a CI machine that stalls its disk or CPU for a
+// while must not fail a test on that alone, so the bound is generous.
+const START_WITHIN_MS = 30_000
+
 /** One server process as ECS would run it: production mode, the shared session secret, its own peer port. */
 export async function startTask(t: Teardown, env: Record<string, string> = {}, ports?: { port: number; peerPort: number }): Promise<Task> {
-  const port = ports?.port ?? (await freePort())
-  const peerPort = ports?.peerPort ?? (await freePort())
-  const child = spawnChild(t, process.execPath, [MAIN], {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    MCP_PEER_PORT: String(peerPort),
-    MCP_API_KEYS: KEYS,
-    MCP_SESSION_SECRET: SESSION_SECRET,
-    LOG_LEVEL: 'info',
-    ...env,
-  })
-  await waitForPort(port)
-  // MCP_PEER_PORT=0 turns relaying off: no peer listener to wait for.
-  if (env.MCP_PEER_PORT !== '0') await waitForPort(peerPort)
-  return { child, port, peerPort, url: `http://127.0.0.1:${port}` }
+  const start = async () => {
+    const port = ports?.port ?? (await freePort())
+    const peerPort = ports?.peerPort ?? (await freePort())
+    const child = spawnChild(t, process.execPath, [MAIN], {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      MCP_PEER_PORT: String(peerPort),
+      MCP_API_KEYS: KEYS,
+      MCP_SESSION_SECRET: SESSION_SECRET,
+      LOG_LEVEL: 'info',
+      ...env,
+    })
+    await waitForPort(port, START_WITHIN_MS, child)
+    // MCP_PEER_PORT=0 turns relaying off: no peer listener to wait for.
+    if (env.MCP_PEER_PORT !== '0') await waitForPort(peerPort, START_WITHIN_MS, child)
+    return { child, port, peerPort, url: `http://127.0.0.1:${port}` }
+  }
+  return ports ? start() : startListening(start)
 }
 
 /** A real redis-server on a random loopback port, with nothing saved to disk. */
 export async function startRedis(t: Teardown, port?: number): Promise<{ child: Child; port: number; url: string }> {
-  const redisPort = port ?? (await freePort())
-  const child = spawnChild(t, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
-  await waitForPort(redisPort)
-  return { child, port: redisPort, url: `redis://127.0.0.1:${redisPort}` }
+  const start = async () => {
+    const redisPort = port ?? (await freePort())
+    const child = spawnChild(t, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
+    await waitForPort(redisPort, undefined, child)
+    return { child, port: redisPort, url: `redis://127.0.0.1:${redisPort}` }
+  }
+  return port === undefined ? startListening(start) : start()
 }
 
 /**

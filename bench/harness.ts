@@ -41,6 +41,8 @@ export interface VariantRun {
   figures: Figures
   /** What the companion counted of our server's requests: once our server had started, and after the last call. */
   counted: { started: number; afterCalls: number }
+  /** For a variant that changes who calls (tokens): the key's figures on the same server, in alternating phases. */
+  sameServerKey?: Figures
   failures: number
   reasons: string[]
 }
@@ -97,22 +99,55 @@ const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: 
 
 const closeAll = (sessions: BenchSession[]) => sessions.forEach((session) => session.close())
 
+/** The figures of a calls test: its calls' latencies over `seconds`, and the server CPU they took. */
+function callFigures(sessions: number, latencies: number[], seconds: number, cpu: number): Figures {
+  return {
+    [figureNames.calls(sessions)]: latencies.length / seconds,
+    [figureNames.p50(sessions)]: percentile(latencies, 0.5),
+    [figureNames.p99(sessions)]: percentile(latencies, 0.99),
+    [figureNames.cpu(sessions)]: cpu / latencies.length,
+  }
+}
+
 /** `sessions` sessions call the tool back to back; server CPU is read around the measured window only. */
-async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures, target: Target | ((index: number) => Target) = targetOf(server)): Promise<Figures> {
-  const opened = await establish(transport, target, sessions, profile.concurrency, failures)
+async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures): Promise<Figures> {
+  const opened = await establish(transport, targetOf(server), sessions, profile.concurrency, failures)
   try {
     await callBackToBack(opened.sessions, profile.warmupMs, failures)
     const cpuBefore = cpuMs(server.pid)
     const { latencies, seconds } = await callBackToBack(opened.sessions, profile.callMs, failures)
-    const cpu = cpuMs(server.pid) - cpuBefore
-    return {
-      [figureNames.calls(sessions)]: latencies.length / seconds,
-      [figureNames.p50(sessions)]: percentile(latencies, 0.5),
-      [figureNames.p99(sessions)]: percentile(latencies, 0.99),
-      [figureNames.cpu(sessions)]: cpu / latencies.length,
-    }
+    return callFigures(sessions, latencies, seconds, cpuMs(server.pid) - cpuBefore)
   } finally {
     closeAll(opened.sessions)
+  }
+}
+
+/**
+ * The calls test twice on one server: `sessions` sessions of the variant's callers and as many with the key,
+ * calling in turns (phases of `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has
+ * called for `callMs`. Whatever drifts on a shared machine, or differs between two processes of the same build
+ * (which moved CPU per call by up to 20 % between runs of one server), weighs on both sides alike.
+ */
+export const ALTERNATING_PHASES = 6
+
+async function alternatingCallTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures, variant: (index: number) => Target): Promise<{ variant: Figures; key: Figures }> {
+  const opened = [await establish(transport, variant, sessions, profile.concurrency, failures), await establish(transport, targetOf(server), sessions, profile.concurrency, failures)]
+  try {
+    const sides = opened.map(({ sessions }) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
+    for (const side of sides) await callBackToBack(side.sessions, profile.warmupMs, failures)
+    for (let phase = 0; phase < ALTERNATING_PHASES; phase++) {
+      for (const side of phase % 2 === 0 ? sides : [...sides].reverse()) {
+        const cpuBefore = cpuMs(server.pid)
+        const { latencies, seconds } = await callBackToBack(side.sessions, profile.callMs / ALTERNATING_PHASES, failures)
+        side.cpu += cpuMs(server.pid) - cpuBefore
+        side.latencies = side.latencies.concat(latencies)
+        side.seconds += seconds
+      }
+    }
+    const [ofVariant, ofKey] = sides.map((side) => callFigures(sessions, side.latencies, side.seconds, side.cpu))
+    return { variant: ofVariant, key: ofKey }
+  } finally {
+    closeAll(opened.flatMap(({ sessions }) => sessions))
   }
 }
 
@@ -155,7 +190,7 @@ interface Variant<Companion extends RunningProcess> {
   count(companion: Companion): Promise<number>
   /** What `count` counts, in the progress lines. */
   counts: string
-  /** Who each session is when not the benchmark key. */
+  /** Who each session is when not the benchmark key: then the key calls on the same server too (alternatingCallTest). */
   targets?(companion: Companion, server: RunningServer, sessions: number): Promise<(index: number) => Target>
 }
 
@@ -163,6 +198,7 @@ interface Variant<Companion extends RunningProcess> {
  * The calls test at `sessions` on our server run as `variant` says: a fresh companion process first, then our
  * server, both stopped by pid (our server first). The companion's count is read once our server has started and
  * after the last call, so the report can show what our server asked of it while the sessions opened and called.
+ * A variant with callers of its own has them take turns with the key's on that server.
  */
 async function variantTest<Companion extends RunningProcess>(variant: Variant<Companion>, repetition: number, transport: TransportName, sessions: number, profile: Profile, logDir: string): Promise<VariantRun> {
   const logFile = (who: string) => join(logDir, `${repetition}-${transport}-${variant.slug}-${who}.log`)
@@ -170,12 +206,14 @@ async function variantTest<Companion extends RunningProcess>(variant: Variant<Co
   try {
     const server = await startServer('us', { logFile: logFile('us'), env: variant.env(companion) })
     try {
-      const target = variant.targets ? await variant.targets(companion, server, sessions) : targetOf(server)
+      const callers = await variant.targets?.(companion, server, sessions)
       const failures = new Failures()
       const started = await variant.count(companion)
-      const figures = await callTest(server, transport, sessions, profile, failures, target)
+      const measured = callers
+        ? await alternatingCallTest(server, transport, sessions, profile, failures, callers)
+        : { variant: await callTest(server, transport, sessions, profile, failures), key: undefined }
       const counted = { started, afterCalls: await variant.count(companion) }
-      return { repetition, transport, pids: [server.pid, companion.pid], figures, counted, failures: failures.count, reasons: failures.reasons }
+      return { repetition, transport, pids: [server.pid, companion.pid], figures: measured.variant, sameServerKey: measured.key, counted, failures: failures.count, reasons: failures.reasons }
     } finally {
       await server.stop()
     }
@@ -187,7 +225,8 @@ async function variantTest<Companion extends RunningProcess>(variant: Variant<Co
 /**
  * OAuth access tokens instead of the key: an authorization server process and our server with OAuth on against
  * it; each session presents a token of its own (its own client, one subject), minted before the sessions open.
- * The first call of a token verifies its signature (while opening); every later one is a cache hit. The
+ * The first call of a token verifies its signature (while opening); every later one is a cache hit. As many
+ * sessions with the key call on the same server, in turns with the tokens' (alternatingCallTest). The
  * authorization server counts the times it served its key set, so the report can show that none was fetched
  * while the sessions opened and called.
  */

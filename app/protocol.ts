@@ -37,3 +37,32 @@ export function cancelledRequest(message: JSONRPCMessage): RequestId | undefined
  * most once; a tool that asked more than once would count its rounds in its `requestState`.
  */
 export const roundOf = (inputResponses: unknown): number => (inputResponses === undefined ? 1 : 2)
+
+/*
+ * An input-required answer (MRTR) and the retry it asks for are two requests, often served by two tasks, and the
+ * one thing a client must send back unchanged is the answer's `requestState` (mrtr.mdx: the retry carries it
+ * byte-exact). With tracing on, the trace context of the round that asked travels there, ahead of the tool's own
+ * state (app/telemetry/mcp-spans.ts). Every task takes it off a retry before the SDK and a catalog's requestState
+ * verifier see it, tracing on or off: while a rollout turns tracing on, a round answered by a task with it can be
+ * retried on one without.
+ */
+const ROUND_CONTEXT_PREFIX = 'otel-round:'
+/** A W3C `traceparent` of version 00: `00-<32 hex>-<16 hex>-<2 hex>`. */
+const TRACEPARENT_LENGTH = 55
+
+/** Puts a round's `traceparent` ahead of an input-required result's `requestState`. */
+export function carryRoundContext(result: { requestState?: unknown }, traceparent: string | undefined): void {
+  if (traceparent?.length !== TRACEPARENT_LENGTH) return
+  result.requestState = ROUND_CONTEXT_PREFIX + traceparent + (typeof result.requestState === 'string' ? result.requestState : '')
+}
+
+/** The `traceparent` a retry carries ahead of its `requestState`, taken off it (the tool's own state is left, or none). */
+export function takeRoundContext(message: JSONRPCRequest): string | undefined {
+  const params = message.params as { requestState?: unknown } | undefined
+  const state = params?.requestState
+  if (typeof state !== 'string' || !state.startsWith(ROUND_CONTEXT_PREFIX)) return undefined
+  const own = state.slice(ROUND_CONTEXT_PREFIX.length + TRACEPARENT_LENGTH)
+  if (own) params!.requestState = own
+  else delete params!.requestState
+  return state.slice(ROUND_CONTEXT_PREFIX.length, ROUND_CONTEXT_PREFIX.length + TRACEPARENT_LENGTH)
+}

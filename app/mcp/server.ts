@@ -11,7 +11,7 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server'
 import type { Principal } from '../keys.js'
-import { FIRST_MODERN_REVISION, isRequest, isResponse } from '../protocol.js'
+import { FIRST_MODERN_REVISION, isRequest, isResponse, takeRoundContext } from '../protocol.js'
 import type { Catalog } from './catalog.js'
 import { sessionAuthInfo, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
@@ -168,6 +168,8 @@ class SessionServer extends McpServer {
       if (isResponse(message)) return protocol._onresponse(message)
       const receiveExtra = extra ? { ...extra, ...withSession } : withSession
       if (isRequest(message)) {
+        // With tracing on, its receiver (wrapped around this one) took the round's context off already.
+        takeRoundContext(message)
         if (isSubscription(message) && this.session.sessionId !== undefined) this.handleSubscriptions()
         protocol._onrequest(message, receiveExtra)
       } else protocol._onnotification(message as JSONRPCNotification, receiveExtra)

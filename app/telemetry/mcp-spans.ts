@@ -1,6 +1,6 @@
 import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api'
 import type { JSONRPCMessage, JSONRPCRequest, RequestId, Transport } from '@modelcontextprotocol/server'
-import { cancelledRequest, isRequest, isResponse } from '../protocol.js'
+import { cancelledRequest, carryRoundContext, isRequest, isResponse, takeRoundContext } from '../protocol.js'
 import type { Telemetry } from './sdk.js'
 
 /*
@@ -61,34 +61,17 @@ function parentOf(message: JSONRPCRequest, http: HttpTrace | undefined, round: C
   return round ?? http?.headerContext ?? ROOT_CONTEXT
 }
 
-/*
- * An input-required answer (MRTR, MCP 2026-07-28) and the retry it asks for are two requests, often served by
- * two tasks, and the one thing a client must send back unchanged is the answer's `requestState` (mrtr.mdx: the
- * retry carries it byte-exact). So the first round's trace context travels there, ahead of the tool's own state,
- * and is taken off the retry before the SDK, and a catalog's requestState verifier, see it: the retry's span is
- * a child of the round that asked, in one trace, whether or not the client sends a traceparent of its own.
- */
-const ROUND_PREFIX = 'otel-round:'
-const TRACEPARENT_LENGTH = 55
-
-/** Puts the answering span's context ahead of an input-required result's `requestState`. */
+/** Puts the answering span's context ahead of an input-required result's `requestState` (app/protocol.ts). */
 function carryRound(result: { requestState?: unknown }, span: Span): void {
   const carrier: Record<string, string> = {}
   propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier)
-  if (carrier.traceparent?.length !== TRACEPARENT_LENGTH) return
-  result.requestState = ROUND_PREFIX + carrier.traceparent + (typeof result.requestState === 'string' ? result.requestState : '')
+  carryRoundContext(result, carrier.traceparent)
 }
 
-/** The context of the round a retry answers, taken off its `requestState` (left as the tool gave it, or removed). */
+/** The context of the round a retry answers, taken off its `requestState`: the retry's span is a child of it. */
 function takeRound(message: JSONRPCRequest): Context | undefined {
-  const params = message.params as { requestState?: unknown } | undefined
-  const state = params?.requestState
-  if (typeof state !== 'string' || !state.startsWith(ROUND_PREFIX)) return undefined
-  const traceparent = state.slice(ROUND_PREFIX.length, ROUND_PREFIX.length + TRACEPARENT_LENGTH)
-  const own = state.slice(ROUND_PREFIX.length + TRACEPARENT_LENGTH)
-  if (own) params!.requestState = own
-  else delete params!.requestState
-  return propagation.extract(ROOT_CONTEXT, { traceparent })
+  const traceparent = takeRoundContext(message)
+  return traceparent === undefined ? undefined : propagation.extract(ROOT_CONTEXT, { traceparent })
 }
 
 /** A request's span name, and the conventions' attributes: those the duration metric shares, and the span's own. */

@@ -190,6 +190,28 @@ t.test('an input-required round (MRTR) and its retry are one trace, with no trac
   t.ok([first, second, third].every((span) => !('error.type' in (span?.attributes ?? {}))), 'no round failed')
 })
 
+t.test('a retry carrying the round context of a task with tracing on is served by a task with tracing off', async (t) => {
+  // A rollout that turns tracing on: the round that asked was answered by a task with tracing on (its traceparent
+  // ahead of the requestState, as above), the retry reaches one without. Same process here, since the fixture's
+  // requestState is sealed with a key of its own process; the carried context is put on as a traced task puts it.
+  const task = await startTask(t, { NODE_ENV: 'test', MCP_CONFORMANCE_FIXTURES: '1' })
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } }, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } }
+  const headers = { ...bearer(ALICE), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'test_input_required_result_multi_round' }
+  const call = async (id: number, more: Record<string, unknown> = {}) => {
+    const response = await postJson(`${task.url}/mcp`, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'test_input_required_result_multi_round', arguments: {}, _meta: envelope, ...more } }, headers)
+    t.equal(response.status, 200, `call ${id} answered 200`)
+    return (await response.json()) as { result?: { resultType?: string; requestState?: string; inputRequests?: Record<string, unknown> }; error?: { code: number; message: string } }
+  }
+  const first = await call(1)
+  t.equal(first.result?.resultType, 'input_required', 'the first round asks for input')
+  t.notMatch(first.result?.requestState, /^otel-round:/, 'a task with tracing off carries no round context')
+  const carried = `otel-round:00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01${first.result?.requestState ?? ''}`
+  const retry = await call(2, { requestState: carried, inputResponses: { step1: { action: 'accept', content: { name: 'Ada' } } } })
+  t.notOk(retry.error, `the fixture's sealed requestState still verifies (${retry.error?.message ?? 'no error'})`)
+  t.equal(retry.result?.resultType, 'input_required', 'and the tool goes on to its second round')
+  t.ok(retry.result?.inputRequests && 'step2' in retry.result.inputRequests, 'asking its second question')
+})
+
 t.test('a relayed request continues the trace on the owner task', async (t) => {
   const receiver = await startOtlpReceiver(t)
   const owner = await tracedTask(t, receiver)

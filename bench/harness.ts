@@ -125,8 +125,8 @@ async function callTest(server: RunningServer, transport: TransportName, session
 /**
  * The calls test twice on one server: `sessions` sessions of the variant's callers and as many with the key,
  * calling in turns (phases of `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has
- * called for `callMs`. Whatever drifts on a shared machine, or differs between two processes of the same build
- * (which moved CPU per call by up to 20 % between runs of one server), weighs on both sides alike.
+ * called for `callMs`. Whatever drifts on a shared machine weighs on both sides alike, and so does what differs
+ * between two processes of the same build (CPU per call moved by up to 20 % from one process to the next).
  */
 export const ALTERNATING_PHASES = 6
 

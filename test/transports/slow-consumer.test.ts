@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,6 +9,7 @@ import { TASK_HEAP } from '../../bench/never-reading.js'
 import { rssKiB } from '../../bench/proc.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { type Tap, bearer, healthDuring, postJson, request } from '../helpers/http.js'
+import { YOUNG_GENERATION_ALLOWANCE_MIB } from '../helpers/memory.js'
 import { counter, eventually, startTask, type Task } from '../helpers/processes.js'
 import { ALICE, BOB, connect, resultJson } from '../helpers/server.js'
 
@@ -18,17 +18,6 @@ ensureBuilt()
 const MiB = 1024 * 1024
 const PUSH_MS = 6_000
 const IN_FLIGHT = 16
-/**
- * The young generation's semi-space on the Node running the tasks, in MiB: V8's heap limit is the old generation
- * plus three of them. 16 on Node 20; 64 on Node 24 (V8 13: scavenger_max_new_space_capacity_mb 32 × 2 on 64-bit,
- * src/heap/heap.cc Heap::DefaultMaxSemiSpaceSize), whatever the old generation's size.
- */
-function semiSpaceMiB(): number {
-  const oldMiB = Number(/--max-old-space-size=(\d+)/.exec(TASK_HEAP.NODE_OPTIONS)?.[1])
-  const limit = spawnSync(process.execPath, ['-p', "require('node:v8').getHeapStatistics().heap_size_limit"], { env: { ...process.env, ...TASK_HEAP }, encoding: 'utf8', timeout: 10_000 })
-  return (Number(limit.stdout) / MiB - oldMiB) / 3
-}
-
 /**
  * What the bounds allow: a 1 MiB stream backlog plus the message being written, and 16 requests in flight,
  * each of which holds a 1 MiB file several times over while its answer is built (file, text, JSON, event)
@@ -43,7 +32,7 @@ function semiSpaceMiB(): number {
  * opened to 1 GiB the legacy SSE push grew +1.28 GiB in 6 s on Node 24, so the bound still fails any
  * regression that holds answers.
  */
-const RSS_GROWTH_BOUND_MIB = 128 + 2 * (semiSpaceMiB() - 16)
+const RSS_GROWTH_BOUND_MIB = 128 + YOUNG_GENERATION_ALLOWANCE_MIB
 /** A sandbox with one file of exactly the largest size read_file returns (MCP_FILES_MAX_BYTES, 1 MiB). */
 function sandbox(): string {
   const dir = mkdtempSync(join(tmpdir(), 'slow-consumer-'))

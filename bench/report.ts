@@ -204,16 +204,12 @@ export interface PairedFigure {
   ratio: number
 }
 
-/** The key's figure of our server on a transport in a repetition, from the rotation's run of the same test. */
-function keyFigure(results: RunResults, repetition: number, transport: TransportName, figure: string): number | undefined {
-  return results.measurements.find((m) => m.server === 'us' && m.repetition === repetition && m.transport === transport && figure in m.figures)?.figures[figure]
-}
-
 /** Where a variant run's key figure comes from: the key run of its repetition, or the key's phases on its own server. */
 type KeyOf = (run: VariantRun, figure: string) => number | undefined
 
-/** The key run of the same repetition (a server of its own, with the variant off). */
-const keyRunOf = (results: RunResults): KeyOf => (run, figure) => keyFigure(results, run.repetition, run.transport, figure)
+/** The key run of the same repetition and transport: the rotation's run of our server (its own, the variant off). */
+const keyRunOf = (results: RunResults): KeyOf => (run, figure) =>
+  results.measurements.find((m) => m.server === 'us' && m.repetition === run.repetition && m.transport === run.transport && figure in m.figures)?.figures[figure]
 
 /** The key's sessions that took turns with the variant's on the same server. */
 const sameServerKeyOf: KeyOf = (run, figure) => run.sameServerKey?.[figure]

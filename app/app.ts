@@ -10,7 +10,7 @@ import security from './http/security.js'
 import { loadCatalog, toolsWithParamHeaders } from './mcp/catalog.js'
 import type { Services } from './mcp/context.js'
 import { profileStore } from './mcp/profiles.js'
-import { createMcpServer } from './mcp/server.js'
+import { RequestServers, createMcpServer } from './mcp/server.js'
 import redis from './redis.js'
 import changeEvents from './sessions/change-events.js'
 import emf from './sessions/emf.js'
@@ -55,7 +55,7 @@ export default fp(async function mcpApp(app: FastifyInstance, { config, secret, 
   const createServer: ServerFactory = (principal, sessionId, log) => createMcpServer(catalog, { principal, sessionId, log, services })
   await app.register(sessions, { config, createServer, secret, owner })
   if (config.emf) await app.register(emf, { emf: config.emf })
-  const modern = { createServer, heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders: toolsWithParamHeaders(catalog), changes: app.changeEvents }
+  const modern = { servers: new RequestServers(catalog, services), heartbeatMs: config.heartbeatMs, audit: services.audit, toolsWithParamHeaders: toolsWithParamHeaders(catalog), changes: app.changeEvents }
   if (config.stateless) {
     // MCP_STATELESS=true: no session is ever opened; the same catalog, keys and limits serve every request.
     await app.register(statelessSseRoutes, { prefix: config.basePath, sessionUrl: config.sessionUrl })

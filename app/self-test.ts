@@ -32,7 +32,7 @@ interface Answer {
  * ModernExchange and the sessions' own dispatch reach into SDK 2.4.0's private members (each named where it
  * is used); an SDK whose private members moved would start, report ready, and fail every call. So the
  * contract is checked as requests use it: a throwaway app, built as the real one is (no Redis, no relay),
- * serves a 2025 session (initialize, a whoami call) and an MCP 2026-07-28 whoami call in process, and each
+ * serves a 2025 session (initialize, a whoami call) and two MCP 2026-07-28 whoami calls in process, and each
  * must name its principal and its client. Returns what failed, in one line, or undefined.
  */
 export async function sdkSelfTest(config: Config): Promise<string | undefined> {
@@ -51,8 +51,8 @@ export async function sdkSelfTest(config: Config): Promise<string | undefined> {
   }
   const failed = (what: string, answer: Answer) =>
     `${what} answered ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}${log.failures.length > 0 ? `: ${log.failures.join('; ')}` : ''}`
-  const servedWhoami = (answer: Answer) =>
-    answer.status === 200 && answer.body.result?.structuredContent?.principal === key.name && answer.body.result.structuredContent.client?.name === CLIENT.name
+  const servedWhoami = (answer: Answer, client = CLIENT) =>
+    answer.status === 200 && answer.body.result?.structuredContent?.principal === key.name && answer.body.result.structuredContent.client?.name === client.name
   try {
     const initialize = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: CLIENT } })
     const sessionId = initialize.headers['mcp-session-id']
@@ -61,16 +61,19 @@ export async function sdkSelfTest(config: Config): Promise<string | undefined> {
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)
     const call = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } }, session)
     if (!servedWhoami(call)) return failed('a 2025 session whoami call', call)
-    const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': CLIENT }
-    const modern = await post(
-      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: envelope } },
-      { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'whoami' },
-    )
-    if (modern.status === 400 && JSON.stringify(modern.body).includes('-32022')) {
-      // Server.connect binds a server to the request's revision only for the SDK's per-request transport type.
-      return failed(`an MCP ${MODERN} whoami call (the SDK no longer binds ModernExchange, a PerRequestHTTPServerTransport, to the request's revision)`, modern)
+    // Twice, by two clients: the second is served by the first one's server (RequestServers), connected anew.
+    for (const client of [CLIENT, { ...CLIENT, name: `${CLIENT.name}-again` }]) {
+      const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': client }
+      const modern = await post(
+        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: envelope } },
+        { 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'whoami' },
+      )
+      if (modern.status === 400 && JSON.stringify(modern.body).includes('-32022')) {
+        // Server.connect binds a server to the request's revision only for the SDK's per-request transport type.
+        return failed(`an MCP ${MODERN} whoami call (the SDK no longer binds ModernExchange, a PerRequestHTTPServerTransport, to the request's revision)`, modern)
+      }
+      if (!servedWhoami(modern, client)) return failed(`an MCP ${MODERN} whoami call by ${client.name}`, modern)
     }
-    if (!servedWhoami(modern)) return failed(`an MCP ${MODERN} whoami call`, modern)
     return undefined
   } finally {
     await app.close()

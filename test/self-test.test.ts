@@ -22,6 +22,7 @@ const DRIFTS: [string, string, RegExp][] = [
   ['field', 'a private field the sessions adopt renamed (_registeredTools)', /a 2025 initialize answered 500 .*: @modelcontextprotocol\/server no longer keeps registrations in _registeredTools$/],
   ['classification', 'the per-request transport recognised by constructor identity', /an MCP 2026-07-28 whoami call \(the SDK no longer binds ModernExchange, a PerRequestHTTPServerTransport, to the request's revision\) answered 400 .*-32022/],
   ['dispatch', 'a dispatch method renamed (Server._onrequest)', /@modelcontextprotocol\/server no longer dispatches with Server\._onrequest$/],
+  ['transport', 'the field of its transport renamed (Protocol._transport)', /@modelcontextprotocol\/server no longer keeps its transport in Protocol\._transport$/],
 ]
 
 for (const [drift, what, reason] of DRIFTS) {

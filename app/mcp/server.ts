@@ -10,10 +10,11 @@ import {
   type ServerEventBus,
   type Transport,
 } from '@modelcontextprotocol/server'
+import type { FastifyBaseLogger } from 'fastify'
 import type { Principal } from '../keys.js'
 import { FIRST_MODERN_REVISION, isRequest, isResponse, takeRoundContext } from '../protocol.js'
 import type { Catalog } from './catalog.js'
-import { sessionAuthInfo, type SessionContext } from './context.js'
+import { sessionAuthInfo, type Services, type SessionContext } from './context.js'
 import { registerPrompt } from './define-prompt.js'
 import { registerResource } from './define-resource.js'
 import { auditToolCall, registerTool } from './define.js'
@@ -47,7 +48,7 @@ interface Registrations {
   setCompletionRequestHandler(): void
 }
 /**
- * What a server built for one MCP 2026-07-28 request supports: the 2025 revisions and that one. Listing it
+ * What a server of MCP 2026-07-28 requests supports: the 2025 revisions and that one. Listing it
  * is what lets `Server.connect` bind the server to the request's revision and makes the constructor install
  * `server/discover` (server dist mcp-oHn3ureC.mjs, `Server` constructor and `connect`); a 2025 session's
  * server lists the 2025 revisions only, as the SDK's default does.
@@ -105,29 +106,48 @@ function catalogOfLists(catalog: Catalog, ofLists: Map<string, Registrations>, {
  * (no tool is enabled, disabled or removed at run time), so sharing them cannot leak one session into another.
  */
 class SessionServer extends McpServer {
-  private readonly authInfo: AuthInfo
+  private authInfo: AuthInfo
   private subscriptions: ResourceSubscriptions | undefined
   private subscriptionsHandled = false
+  /** The catalog it answers from: what every key with the same allow-lists sees. */
+  readonly registrations: Registrations
 
   constructor(
     catalog: Catalog,
-    private readonly session: SessionContext,
+    private session: SessionContext,
   ) {
     super(SERVER_INFO, {
       capabilities: CAPABILITIES,
       ...(session.sessionId === undefined && { supportedProtocolVersions: MODERN_REQUEST_VERSIONS }),
       ...(catalog.requestState && { requestState: catalog.requestState }),
     })
-    const registrations = catalogFor(catalog, session.principal)
+    this.registrations = catalogFor(catalog, session.principal)
     const own = this as unknown as Registrations
     for (const field of REGISTRATIONS) {
       // A renamed field in a future SDK would leave the session with an empty catalog: refuse to start instead.
       if (!(field in own)) throw new Error(`@modelcontextprotocol/server no longer keeps registrations in ${field}`)
-      own[field] = registrations[field]
+      own[field] = this.registrations[field]
     }
     if (typeof own.setCompletionRequestHandler !== 'function') throw new Error('@modelcontextprotocol/server no longer has setCompletionRequestHandler')
     own.setCompletionRequestHandler()
     this.authInfo = sessionAuthInfo({ ...session, server: this })
+  }
+
+  /** Serves the next MCP 2026-07-28 request, of a principal with the same allow-lists (RequestServers). */
+  serveFor(session: SessionContext): void {
+    this.session = session
+    this.authInfo = sessionAuthInfo({ ...session, server: this })
+  }
+
+  /**
+   * Lets go of the answered request's exchange so that the server can connect to the next one. `close()` would
+   * do it too, and build a ConnectionClosed error for nobody and abort the signal of the request just answered
+   * (modern-exchange.ts); an answered request left nothing else on the server: the SDK drops a request's abort
+   * controller once it is answered, and a 2026-07-28 request can neither send the client a request of its own
+   * nor hold a subscription.
+   */
+  detach(): void {
+    ;(this.server as unknown as SdkConnection)._transport = undefined
   }
 
   /**
@@ -174,7 +194,7 @@ class SessionServer extends McpServer {
         protocol._onrequest(message, receiveExtra)
       } else protocol._onnotification(message as JSONRPCNotification, receiveExtra)
     }
-    // Only a 2025 session holds resource subscriptions (a 2026-07-28 request's server is built per request).
+    // Only a 2025 session holds resource subscriptions (a 2026-07-28 request's server serves one request at a time).
     if (this.session.sessionId !== undefined) {
       const closed = transport.onclose
       transport.onclose = () => {
@@ -221,6 +241,11 @@ class ResourceSubscriptions {
   }
 }
 
+/** Where SDK 2.4.0's `Protocol` keeps its transport; `Server.connect` refuses a second one while it is set. */
+interface SdkConnection {
+  _transport: unknown
+}
+
 /** SDK 2.4.0's `Protocol` dispatch, behind the receiver `Protocol.connect` installs (server dist src-DdvbAHrR.mjs). */
 interface Dispatch {
   _onresponse(message: JSONRPCResponse): void
@@ -258,10 +283,63 @@ export function sdkContractProblems(): string[] {
     (method) => `@modelcontextprotocol/server no longer dispatches with Server.${method}`,
   )
   if (typeof sdkValidateToolInput !== 'function') problems.push('@modelcontextprotocol/server no longer checks tool input in McpServer.validateToolInput')
+  if (!('_transport' in new Server(SERVER_INFO))) problems.push('@modelcontextprotocol/server no longer keeps its transport in Protocol._transport')
   return problems
 }
 
 /** The server of one session (or one MCP 2026-07-28 request), answering from the catalog (`loadCatalog`). */
 export function createMcpServer(catalog: Catalog, session: SessionContext): McpServer {
   return new SessionServer(catalog, session)
+}
+
+/**
+ * How many answered request servers wait for the next MCP 2026-07-28 request, per combination of allow-lists
+ * (≈ 8 KB of heap each). Requests in flight hold servers of their own besides (their caps bound them).
+ */
+export const IDLE_REQUEST_SERVERS = 256
+
+/**
+ * Servers for MCP 2026-07-28 requests, each reused from one answered request to the next: such a request
+ * carries everything about its client, so its server keeps nothing of it once it is answered (the client's
+ * identity is seeded anew for each request, modern-exchange.ts `seedClientIdentity`). Building a server per
+ * request made a modern call cost 1.9× the CPU of a 2025 session call in the benchmark, most of it the garbage
+ * collector copying the servers of the requests in flight; reused, 1.3×. A server is reused only by a principal
+ * with the same allow-lists (they decide its catalog); the principal and the request's log are the request's own.
+ */
+export class RequestServers {
+  private readonly idle = new Map<Registrations, SessionServer[]>()
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly services: Services,
+  ) {}
+
+  /** A server for one request of `principal`: an idle one, else a new one. */
+  take(principal: Principal, log: FastifyBaseLogger): McpServer {
+    const session: SessionContext = { principal, sessionId: undefined, log, services: this.services }
+    const server = this.idle.get(catalogFor(this.catalog, principal))?.pop()
+    if (!server) return new SessionServer(this.catalog, session)
+    server.serveFor(session)
+    return server
+  }
+
+  /**
+   * Takes back the server of a request answered whole. The server of a request cancelled or cut off is not
+   * given back: its handler may still be running.
+   */
+  giveBack(server: McpServer): void {
+    if (!(server instanceof SessionServer)) return
+    let idle = this.idle.get(server.registrations)
+    if (!idle) this.idle.set(server.registrations, (idle = []))
+    if (idle.length >= IDLE_REQUEST_SERVERS) return
+    server.detach()
+    idle.push(server)
+  }
+
+  /** Servers waiting for a request, over every combination of allow-lists. */
+  get idleCount(): number {
+    let count = 0
+    for (const idle of this.idle.values()) count += idle.length
+    return count
+  }
 }

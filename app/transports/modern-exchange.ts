@@ -38,23 +38,23 @@ interface ClientIdentity {
 }
 
 /**
- * Tells the server built for a modern request who the client is, from the request's envelope, as the SDK's
- * own HTTP entry does (`seedClientIdentityFromEnvelope`, which the SDK does not export): so
- * `getClientCapabilities()` and `getClientVersion()` answer on every era, as they do after a 2025 initialize.
- * The start-up self-test proves the fields still exist (a modern whoami names its client).
+ * Tells the server of a modern request who the client is, from the request's envelope, as the SDK's own HTTP
+ * entry does (`seedClientIdentityFromEnvelope`, which the SDK does not export): so `getClientCapabilities()`
+ * and `getClientVersion()` answer on every era, as they do after a 2025 initialize. Both are set for every
+ * request, to nothing when the envelope names nothing: the server may have served another client before
+ * (RequestServers). The start-up self-test proves the fields still exist (a modern whoami names its client).
  */
 export function seedClientIdentity(server: McpServer, message: JSONRPCRequest | JSONRPCNotification): void {
   const meta = message.params?._meta as Record<string, unknown> | undefined
-  if (meta === undefined) return
   const identity = server.server as unknown as ClientIdentity
-  if (meta[CLIENT_CAPABILITIES_META_KEY] !== undefined) identity._clientCapabilities = meta[CLIENT_CAPABILITIES_META_KEY]
-  if (meta[CLIENT_INFO_META_KEY] !== undefined) identity._clientVersion = meta[CLIENT_INFO_META_KEY]
+  identity._clientCapabilities = meta?.[CLIENT_CAPABILITIES_META_KEY]
+  identity._clientVersion = meta?.[CLIENT_INFO_META_KEY]
 }
 
 const errorCode = (message: JSONRPCMessage) => ('error' in message ? message.error.code : undefined)
 
 /**
- * One MCP 2026-07-28 request, served by the server built for it and answered on our own write path, as a
+ * One MCP 2026-07-28 request, served by the server taken for it and answered on our own write path, as a
  * 2025 session's POST is (PostAnswer over a BoundedStream: one JSON body when quick, an event stream with
  * heartbeats when it streams or stays silent). It replaces the SDK's `PerRequestHTTPServerTransport`, whose
  * answer is a web `Response` (and a web stream once it streams), and the SDK's zod checks on every message

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { INTERNAL_ERROR, createMcpHandler, type ServerEventBus } from '@modelcontextprotocol/server'
+import { INTERNAL_ERROR, createMcpHandler, type McpServer, type ServerEventBus } from '@modelcontextprotocol/server'
 import { hijack } from '../sessions/hijack.js'
 import { holdOf } from '../http/input-bounds.js'
 import type { Principal } from '../keys.js'
 import type { BoundedStream } from '../sessions/bounded-stream.js'
 import { roundOf } from '../protocol.js'
-import type { ServerFactory } from '../sessions/registry.js'
 import { ModernExchange, seedClientIdentity } from './modern-exchange.js'
 import { echoedId, refusal, rejection, type ModernMessage, type ModernRoute, type Refusal } from './modern-route.js'
 
@@ -51,8 +50,17 @@ interface Caller {
   log: FastifyBaseLogger
 }
 
+/**
+ * The servers of MCP 2026-07-28 requests (the app wires app/mcp/server.ts RequestServers in): one is taken for a
+ * request and given back once the request is answered whole, for the next request to reuse.
+ */
+export interface RequestServerPool {
+  take(principal: Principal, log: FastifyBaseLogger): McpServer
+  giveBack(server: McpServer): void
+}
+
 export interface ModernHttpOptions {
-  createServer: ServerFactory
+  servers: RequestServerPool
   heartbeatMs: number
   audit: FastifyBaseLogger
   /** Tools whose calls carry `Mcp-Param-*` headers (SEP-2243): served through the SDK's entry, which checks them. */
@@ -64,8 +72,8 @@ export interface ModernHttpOptions {
 /**
  * MCP 2026-07-28 on `POST /mcp`: no session, every request self-describing, so any task serves any request
  * (no relay, no stickiness); 2025 traffic never comes here (streamable-http.ts routes on `modernRoute`).
- * A request is refused as the SDK's strict modern entry would (`refusal`), then served by a server built
- * for it over a ModernExchange, which writes the answer through a BoundedStream like every other stream, with
+ * A request is refused as the SDK's strict modern entry would (`refusal`), then served by a server of its own
+ * while it runs (reused from an answered request: RequestServerPool) over a ModernExchange, which writes the answer through a BoundedStream like every other stream, with
  * heartbeats for a silent call. We do not hand requests to the SDK's entry (`createMcpHandler`): it turns each
  * into a web Request and its answer into a web Response, which made a modern call cost 1.8× the CPU in the
  * benchmark's profile (1.49 against 0.83 ms), and it would classify the request a second time.
@@ -73,13 +81,14 @@ export interface ModernHttpOptions {
  * a call to a tool with `x-mcp-header` parameters, whose `Mcp-Param-*` headers it checks against the arguments
  * before dispatch (index.mjs, `serveModern`: `scanXMcpHeaderDeclarations`, `validateMcpParamHeaders`).
  */
-export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, audit, toolsWithParamHeaders, changes }: ModernHttpOptions) {
+export function modernHttp(app: FastifyInstance, { servers, heartbeatMs, audit, toolsWithParamHeaders, changes }: ModernHttpOptions) {
   const callers = new WeakMap<Request, Caller>()
   const sdkEntry = createMcpHandler(
     ({ requestInfo }) => {
       const caller = requestInfo && callers.get(requestInfo)
       if (!caller) throw new Error('a modern request reached the SDK without its caller')
-      return createServer(caller.principal, undefined, caller.log)
+      // The SDK's entry closes the server when it is done with it: it is not given back.
+      return servers.take(caller.principal, caller.log)
     },
     { legacy: 'reject', keepAliveMs: heartbeatMs, bus: changes, onerror: (error) => app.log.debug({ err: error }, 'a request through the SDK entry was refused or failed') },
   )
@@ -127,13 +136,18 @@ export function modernHttp(app: FastifyInstance, { createServer, heartbeatMs, au
     return true
   }
 
-  /** Serves the request on a server built for it; true if its answer was written whole. */
+  /**
+   * Serves the request on a server of its own while it runs; true if its answer was written whole. Only the
+   * server of an answered request is given back: a notification's handler runs after its 202, and on a server
+   * serving someone else's request by then, a `notifications/cancelled` could name that request's id.
+   */
   async function exchange(request: FastifyRequest, route: ModernMessage, stream: BoundedStream): Promise<boolean> {
     const modernExchange = new ModernExchange(route.classification, stream, heartbeatMs)
-    const server = createServer(request.principal, undefined, request.log)
+    const server = servers.take(request.principal, request.log)
     seedClientIdentity(server, route.message)
     await server.connect(modernExchange)
     await modernExchange.serve(route.message)
+    if (modernExchange.answered && route.messageKind === 'request') servers.giveBack(server)
     return modernExchange.answered
   }
 

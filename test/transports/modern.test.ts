@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { catalogNames } from '../../app/mcp/catalog.js'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
-import { ALICE, KEYS, connect, resultJson, startServer, type TestServer } from '../helpers/server.js'
+import { ALICE, BOB, KEYS, connect, resultJson, startServer, type TestServer } from '../helpers/server.js'
 import { bearer, expectError, postJson, request, stillServes, type Tap } from '../helpers/http.js'
 import { eventually } from '../helpers/processes.js'
 
@@ -127,6 +127,34 @@ t.test('a key’s allow-list and identity hold on modern requests', async (t) =>
   t.match(refused?.message, /Tool read_file not found/)
   const completion = await carol.complete({ ref: { type: 'ref/prompt', name: 'review_code' }, argument: { name: 'focus', value: 'perf' } })
   t.same(completion.completion.values, ['performance'], 'completions on a modern request')
+})
+
+t.test('a modern request’s server serves later requests, and nothing of one request reaches the next', async (t) => {
+  const server = await startServer(t, ENV)
+  const CLIENT_INFO = 'io.modelcontextprotocol/clientInfo'
+  /** A whoami of `key`, its client named `client` in the envelope, or named nowhere. */
+  const whoami = async (key: string, id: number, client?: string) => {
+    const { [CLIENT_INFO]: _, ...anonymous } = envelope()
+    const meta = client === undefined ? anonymous : { ...anonymous, [CLIENT_INFO]: { name: client, version: '1.0.0' } }
+    const response = await postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: meta } }, { ...modernHeaders('tools/call', { 'mcp-name': 'whoami' }), ...bearer(key) })
+    t.equal(response.status, 200)
+    return ((await response.json()) as { result: { structuredContent: { principal: string; client: { name: string } | null } } }).result.structuredContent
+  }
+  for (let i = 0; i < 6; i++) {
+    const [key, principal] = i % 2 === 0 ? [ALICE, 'alice'] : [BOB, 'bob']
+    // Every third request names no client: the client of the request before must not show through.
+    const client = i % 3 === 2 ? undefined : `client-${i}`
+    t.match(await whoami(key, i, client), { principal, client: client === undefined ? null : { name: client } }, `request ${i}: its own key and client`)
+  }
+  const concurrent = await Promise.all(Array.from({ length: 40 }, (_, i) => whoami(i % 2 === 0 ? ALICE : BOB, 100 + i, `concurrent-${i}`)))
+  concurrent.forEach((identity, i) => t.match(identity, { principal: i % 2 === 0 ? 'alice' : 'bob', client: { name: `concurrent-${i}` } }))
+  // carol's allow-list gives her another catalog: no server of alice's serves her, and hers none of alice's.
+  const listed = async (key: string) => {
+    const response = await postJson(`${server.url}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: envelope() } }, { ...modernHeaders('tools/list'), ...bearer(key) })
+    return ((await response.json()) as { result: { tools: { name: string }[] } }).result.tools.length
+  }
+  for (const key of [ALICE, CAROL, ALICE, CAROL]) t.equal(await listed(key), key === CAROL ? 2 : catalogNames.tools.length, 'the catalog of the key’s own allow-list')
+  await nothingHeld(t, server)
 })
 
 t.test('raw modern requests: the server itself checks headers, version and method', async (t) => {

@@ -12,7 +12,7 @@ import { measureRelay, type RelayResult } from './relay.js'
 import type { Baseline } from './baseline.js'
 import { BENCH_TOKEN_PRINCIPAL, mintBenchTokens, oauthEnvironment, startAuthorizationServer, type AuthorizationServer } from './authorization-server.js'
 import { TRACING_SAMPLERS, startOtlpSink, tracingEnvironment, type OtlpSink, type TracingSampler } from './otlp-sink.js'
-import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startServer, type RunningProcess, type RunningServer, type ServerKind } from './servers.js'
+import { BENCH_KEY_NAME, BENCH_SECRET, SERVER_KINDS, speaks, startLambdaStandIn, startServer, type RunningProcess, type RunningServer, type ServerKind } from './servers.js'
 import { percentile } from './stats.js'
 
 export type Figures = Record<string, number>
@@ -50,6 +50,24 @@ export interface VariantRun {
 /** With OAuth on, calling with access tokens instead of the key (issue 24); counted: the times the authorization server served its key set. */
 export type TokenMeasurement = VariantRun
 
+/**
+ * MCP 2026-07-28 requests against calls on a 2025 session (issue 26): on one server of ours, the requests and as
+ * many Streamable HTTP sessions calling in turns; then through the Lambda handler under the stand-in runtime.
+ */
+export interface RequestScopedRun {
+  repetition: number
+  /** Our server's, then the stand-in's. */
+  pids: number[]
+  /** 2025 Streamable HTTP sessions calling on our server, in turns with `container`. */
+  session: Figures
+  /** MCP 2026-07-28 clients calling on that same server. */
+  container: Figures
+  /** MCP 2026-07-28 clients calling the Lambda handler through the stand-in (one invocation at a time). */
+  handler: Figures
+  failures: number
+  reasons: string[]
+}
+
 /** With tracing on, exporting to an OTLP sink (issue 25); counted: the trace export requests the sink took. */
 export interface TracingMeasurement extends VariantRun {
   sampler: TracingSampler
@@ -70,6 +88,8 @@ export interface RunResults {
   tokens: TokenMeasurement[]
   /** Our server with tracing on, each sampler, at the larger level, beside the same repetition's key figures (tracing off). */
   tracing: TracingMeasurement[]
+  /** MCP 2026-07-28 requests against 2025 session calls: in the container and through the Lambda handler. */
+  requestScoped: RequestScopedRun[]
   /** Our server alone: RSS growth under a client that never reads (issue 12). */
   neverReading: NeverReadingResult[]
   /** Our server alone: RSS growth under one key pushing what it sends (heavy JSON, slow uploads). */
@@ -95,7 +115,10 @@ export const figureNames = {
   baseRss: `RSS MiB before the idle sessions`,
 }
 
-const targetOf = (server: RunningServer): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
+/** A process the calls tests can measure: its pid (for its CPU) and the URL it serves. */
+type Measured = Pick<RunningServer, 'pid' | 'url'>
+
+const targetOf = (server: Measured): Target => ({ url: server.url, secret: BENCH_SECRET, principal: BENCH_KEY_NAME })
 
 const closeAll = (sessions: BenchSession[]) => sessions.forEach((session) => session.close())
 
@@ -110,7 +133,7 @@ function callFigures(sessions: number, latencies: number[], seconds: number, cpu
 }
 
 /** `sessions` sessions call the tool back to back; server CPU is read around the measured window only. */
-async function callTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures): Promise<Figures> {
+async function callTest(server: Measured, transport: TransportName, sessions: number, profile: Profile, failures: Failures): Promise<Figures> {
   const opened = await establish(transport, targetOf(server), sessions, profile.concurrency, failures)
   try {
     await callBackToBack(opened.sessions, profile.warmupMs, failures)
@@ -123,29 +146,35 @@ async function callTest(server: RunningServer, transport: TransportName, session
 }
 
 /**
- * The calls test twice on one server: `sessions` sessions of the variant's callers and as many with the key,
- * calling in turns (phases of `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has
- * called for `callMs`. Whatever drifts on a shared machine weighs on both sides alike, and so does what differs
- * between two processes of the same build (CPU per call moved by up to 20 % from one process to the next).
+ * The calls test twice on one server: `sessions` sessions of each side, calling in turns (phases of
+ * `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has called for `callMs`.
+ * Whatever drifts on a shared machine weighs on both sides alike, and so does what differs between two
+ * processes of the same build (CPU per call moved by up to 20 % from one process to the next).
  */
 export const ALTERNATING_PHASES = 6
 
-async function alternatingCallTest(server: RunningServer, transport: TransportName, sessions: number, profile: Profile, failures: Failures, variant: (index: number) => Target): Promise<{ variant: Figures; key: Figures }> {
-  const opened = [await establish(transport, variant, sessions, profile.concurrency, failures), await establish(transport, targetOf(server), sessions, profile.concurrency, failures)]
+/** Who calls on one side of an alternating test, and how. */
+interface Side {
+  transport: TransportName
+  target: Target | ((index: number) => Target)
+}
+
+async function alternatingCallTest(server: Measured, sides: [Side, Side], sessions: number, profile: Profile, failures: Failures): Promise<[Figures, Figures]> {
+  const opened = [await establish(sides[0].transport, sides[0].target, sessions, profile.concurrency, failures), await establish(sides[1].transport, sides[1].target, sessions, profile.concurrency, failures)]
   try {
-    const sides = opened.map(({ sessions }) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
-    for (const side of sides) await callBackToBack(side.sessions, profile.warmupMs, failures)
+    const runs = opened.map(({ sessions }) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
+    for (const run of runs) await callBackToBack(run.sessions, profile.warmupMs, failures)
     for (let phase = 0; phase < ALTERNATING_PHASES; phase++) {
-      for (const side of phase % 2 === 0 ? sides : [...sides].reverse()) {
+      for (const run of phase % 2 === 0 ? runs : [...runs].reverse()) {
         const cpuBefore = cpuMs(server.pid)
-        const { latencies, seconds } = await callBackToBack(side.sessions, profile.callMs / ALTERNATING_PHASES, failures)
-        side.cpu += cpuMs(server.pid) - cpuBefore
-        side.latencies = side.latencies.concat(latencies)
-        side.seconds += seconds
+        const { latencies, seconds } = await callBackToBack(run.sessions, profile.callMs / ALTERNATING_PHASES, failures)
+        run.cpu += cpuMs(server.pid) - cpuBefore
+        run.latencies = run.latencies.concat(latencies)
+        run.seconds += seconds
       }
     }
-    const [ofVariant, ofKey] = sides.map((side) => callFigures(sessions, side.latencies, side.seconds, side.cpu))
-    return { variant: ofVariant, key: ofKey }
+    const [first, second] = runs.map((run) => callFigures(sessions, run.latencies, run.seconds, run.cpu))
+    return [first, second]
   } finally {
     closeAll(opened.flatMap(({ sessions }) => sessions))
   }
@@ -209,11 +238,11 @@ async function variantTest<Companion extends RunningProcess>(variant: Variant<Co
       const callers = await variant.targets?.(companion, server, sessions)
       const failures = new Failures()
       const started = await variant.count(companion)
-      const measured = callers
-        ? await alternatingCallTest(server, transport, sessions, profile, failures, callers)
-        : { variant: await callTest(server, transport, sessions, profile, failures), key: undefined }
+      const [figures, sameServerKey] = callers
+        ? await alternatingCallTest(server, [{ transport, target: callers }, { transport, target: targetOf(server) }], sessions, profile, failures)
+        : [await callTest(server, transport, sessions, profile, failures), undefined]
       const counted = { started, afterCalls: await variant.count(companion) }
-      return { repetition, transport, pids: [server.pid, companion.pid], figures: measured.variant, sameServerKey: measured.key, counted, failures: failures.count, reasons: failures.reasons }
+      return { repetition, transport, pids: [server.pid, companion.pid], figures, sameServerKey, counted, failures: failures.count, reasons: failures.reasons }
     } finally {
       await server.stop()
     }
@@ -272,6 +301,30 @@ async function variantRuns(repetition: number, transport: TransportName, profile
   }
 }
 
+/**
+ * A request-scoped call against a session call: `levels[1]` MCP 2026-07-28 clients and as many 2025 Streamable
+ * HTTP sessions on one fresh server of ours, in turns (alternatingCallTest); then `levels[0]` MCP 2026-07-28
+ * clients on the Lambda handler under the stand-in, which serves one invocation at a time (the others wait), so
+ * its CPU per call counts the stand-in's function URL shim and runtime too, as a function's billed duration does.
+ */
+async function requestScopedRun(repetition: number, profile: Profile, logDir: string): Promise<RequestScopedRun> {
+  const failures = new Failures()
+  const server = await startServer('us', { logFile: join(logDir, `${repetition}-request-scoped-us.log`) })
+  let session: Figures, container: Figures
+  try {
+    ;[session, container] = await alternatingCallTest(server, [{ transport: 'streamable-http', target: targetOf(server) }, { transport: 'modern', target: targetOf(server) }], profile.levels[1], profile, failures)
+  } finally {
+    await server.stop()
+  }
+  const standIn = await startLambdaStandIn(join(logDir, `${repetition}-request-scoped-lambda.log`))
+  try {
+    const handler = await callTest(standIn, 'modern', profile.levels[0], profile, failures)
+    return { repetition, pids: [server.pid, standIn.pid], session, container, handler, failures: failures.count, reasons: failures.reasons }
+  } finally {
+    await standIn.stop()
+  }
+}
+
 /** The test our server is also run with variants of right after: the calls at the larger level. */
 const pairedPlanName = (profile: Profile) => `calls @${profile.levels[1]}`
 
@@ -309,6 +362,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const variants: Pick<RunResults, 'tokens' | 'tracing'> = { tokens: [], tracing: [] }
   const neverReading: NeverReadingResult[] = []
   const heavyInput: HeavyInputResult[] = []
+  const requestScoped: RequestScopedRun[] = []
   let turn = 0
   try {
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
@@ -330,6 +384,9 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
           }
         }
       }
+      const scoped = await requestScopedRun(repetition, profile, logDir)
+      requestScoped.push(scoped)
+      progress(`rep ${repetition} request-scoped: session ${describe(scoped.session)}; MCP 2026-07-28 ${describe(scoped.container)}; Lambda handler ${describe(scoped.handler)}${scoped.failures ? ` FAILURES ${scoped.failures}` : ''}`)
       for (const transport of TRANSPORTS) {
         const result = await measureRelay(repetition, transport, profile, logDir)
         relay.push(result)
@@ -347,7 +404,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
     rmSync(logDir, { recursive: true, force: true })
   }
   const baselineNote = baseline ? { rev: baseline.rev, commit: baseline.commit } : options.baselineSkipped
-  return { profile, measurements, relay, ...variants, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
+  return { profile, measurements, relay, ...variants, requestScoped, neverReading, heavyInput, ...(baselineNote && { baseline: baselineNote }) }
 }
 
 const describe = (figures: Figures) =>

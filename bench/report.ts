@@ -295,6 +295,64 @@ function tokenSection(results: RunResults): string[] {
   return out
 }
 
+/** Issue 26's bound: CPU per MCP 2026-07-28 call, in the container and through the Lambda handler, at most this multiple of a 2025 session call's. */
+export const REQUEST_SCOPED_CPU_FACTOR = 1.3
+
+/** A request-scoped call's CPU against a session call's, over the repetitions. */
+export interface RequestScopedTarget {
+  path: 'container' | 'Lambda handler'
+  /** Medians over the repetitions, CPU ms per call. */
+  session: number
+  scoped: number
+  /** Median of the per-repetition ratios scoped ÷ session. */
+  ratio: number
+  met: boolean
+}
+
+export function requestScopedTargets(results: RunResults): RequestScopedTarget[] {
+  const runs = results.requestScoped
+  if (runs.length === 0) return []
+  const [low, high] = results.profile.levels
+  const session = runs.map((run) => run.session[figureNames.cpu(high)])
+  const paths = [
+    { path: 'container' as const, scoped: runs.map((run) => run.container[figureNames.cpu(high)]) },
+    { path: 'Lambda handler' as const, scoped: runs.map((run) => run.handler[figureNames.cpu(low)]) },
+  ]
+  return paths.map(({ path, scoped }) => {
+    const ratio = median(scoped.map((value, index) => value / session[index]))
+    return { path, session: median(session), scoped: median(scoped), ratio, met: ratio <= REQUEST_SCOPED_CPU_FACTOR }
+  })
+}
+
+function requestScopedSection(results: RunResults): string[] {
+  const [low, high] = results.profile.levels
+  const title = '## A request-scoped call against a session call (issue 26)'
+  if (results.requestScoped.length === 0) return ['', title, '', '- NOT MEASURED: no request-scoped run']
+  const cell = (figures: Record<string, number>, n: number) => `${fixed(figures[figureNames.cpu(n)])} | ${fixed(figures[figureNames.calls(n)])}`
+  const out = [
+    '',
+    title,
+    '',
+    `Container: one fresh server of ours, ${high} MCP 2026-07-28 clients and ${high} 2025 Streamable HTTP sessions calling whoami in turns (${ALTERNATING_PHASES} phases each, the order flipped every phase). ` +
+      `Lambda handler: dist/app/lambda.js under the stand-in of Lambda's streaming runtime (bench/servers/lambda-stand-in.ts), ${low} MCP 2026-07-28 clients; the stand-in serves one invocation at a time, and its CPU per call counts its function URL shim and runtime too. ` +
+      'Both are judged against the session calls of the same repetition.',
+    '',
+    `| rep | session CPU ms/call | session calls/s | container CPU ms/call | container calls/s | container ÷ session | handler CPU ms/call | handler calls/s | handler ÷ session |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const run of results.requestScoped) {
+    const session = run.session[figureNames.cpu(high)]
+    out.push(
+      `| ${run.repetition} | ${cell(run.session, high)} | ${cell(run.container, high)} | ${fixed(run.container[figureNames.cpu(high)] / session)} | ${cell(run.handler, low)} | ${fixed(run.handler[figureNames.cpu(low)] / session)} |`,
+    )
+  }
+  out.push('')
+  for (const target of requestScopedTargets(results)) {
+    out.push(`- ${target.met ? 'MET   ' : 'MISSED'} ${target.path}: CPU ms/call of an MCP 2026-07-28 call at most ${REQUEST_SCOPED_CPU_FACTOR}× a 2025 session call's (is ${fixed(target.ratio)}×: ${fixed(target.scoped)} ÷ ${fixed(target.session)} ms)`)
+  }
+  return out
+}
+
 /** Issue 25's bound: CPU per call with tracing on and every call sampled at most this multiple of tracing off. */
 export const TRACING_CPU_FACTOR = 1.15
 /** The sampler the bound is for; the others' cost is reported beside it. */
@@ -405,7 +463,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   for (const transport of TRANSPORTS) {
     out.push('', `## ${transport === 'sse' ? 'legacy SSE (/sse + /messages)' : 'Streamable HTTP (/mcp)'}`, '', ...transportTable(results, transport))
   }
-  out.push('', '## MCP 2026-07-28 (/mcp, no session)', '', ...transportTable(results, 'modern'), '', ...modernVsSessions(results))
+  out.push('', '## MCP 2026-07-28 (/mcp, no session)', '', ...transportTable(results, 'modern'), '', ...modernVsSessions(results), ...requestScopedSection(results))
   const targets = judge(results)
   const issueTargets = targets.filter((target) => target.kind !== 'standing')
   out.push('', '## Targets of issue 14', '', ...issueTargets.filter((target) => target.transport !== 'modern').map(targetLine))

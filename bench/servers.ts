@@ -167,3 +167,17 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
   const started = await startProcess(`${kind} server`, [...(options.nodeArgs ?? []), entry], env, port, options.logFile)
   return { kind, ...started, url: `http://127.0.0.1:${port}` }
 }
+
+/**
+ * Our Lambda handler (dist/app/lambda.js) loaded by the stand-in of Lambda's streaming runtime
+ * (bench/servers/lambda-stand-in.ts) behind its function URL shim on a loopback port, with the benchmark key:
+ * one invocation at a time, as a function instance serves them.
+ */
+export async function startLambdaStandIn(logFile: string): Promise<RunningProcess & { url: string }> {
+  const port = await freePort()
+  const root = projectRoot()
+  const args = [join(root, 'dist/bench/servers/lambda-stand-in.js'), join(root, 'dist/app/lambda.js'), '--port', String(port)]
+  const env = { NODE_ENV: 'production', MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`, ...RAISED_LIMITS }
+  const started = await startProcess('Lambda stand-in', args, env, port, logFile)
+  return { ...started, url: `http://127.0.0.1:${port}` }
+}

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { figureNames, lineup, runBenchmark } from '../../bench/harness.js'
 import { PROFILES } from '../../bench/profiles.js'
-import { TRACING_CPU_FACTOR, environment, judge, markdown, serversOf, summarize, tokenTargets, tracingTargets } from '../../bench/report.js'
+import { REQUEST_SCOPED_CPU_FACTOR, TRACING_CPU_FACTOR, environment, judge, markdown, requestScopedTargets, serversOf, summarize, tokenTargets, tracingTargets } from '../../bench/report.js'
 import { TRACING_SAMPLERS } from '../../bench/otlp-sink.js'
 import { CALL_TRANSPORTS, TRANSPORTS } from '../../bench/load/session.js'
 import { entryPoint } from '../../bench/servers.js'
@@ -72,6 +72,14 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   t.same(tracing.map((target) => `${target.transport} ${target.sampler} ${target.met === undefined ? 'reported' : 'judged'}`), samplers.flatMap((sampler) => CALL_TRANSPORTS.map((transport) => `${transport} ${sampler} ${sampler === 'every call' ? 'judged' : 'reported'}`)), 'every call sampled judged on every transport, the 10 % sampler reported')
   t.ok(tracing.every((target) => !Number.isNaN(target.ratio) && Number.isFinite(target.key) && Number.isFinite(target.variant) && target.exports.length === 1), 'each paired with the tracing-off run of the same repetition, its exports counted')
 
+  // MCP 2026-07-28 requests against session calls: on one server in turns, and through the Lambda handler.
+  t.equal(results.requestScoped.length, 1, 'the request-scoped run ran once')
+  for (const run of results.requestScoped) {
+    t.equal(run.failures, 0, `request-scoped: no failed call${run.reasons.length ? ` (${run.reasons.join('; ')})` : ''}`)
+    t.ok([run.session[figureNames.cpu(high)], run.container[figureNames.cpu(high)], run.handler[figureNames.cpu(low)]].every(Number.isFinite), 'CPU per call of session calls, container requests and handler requests measured')
+  }
+  t.same(requestScopedTargets(results).map((target) => target.path), ['container', 'Lambda handler'], 'both request-scoped paths judged against the session call')
+
   t.same(results.neverReading.map((pushed) => pushed.transport), [...TRANSPORTS], 'a never-reading client pushed on both transports')
   for (const pushed of results.neverReading) {
     t.equal(pushed.failures, 0, `${pushed.transport}: the never-reading push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
@@ -112,18 +120,20 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     t.equal(pushed.failures, 0, `${pushed.push}: the push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
     t.ok(pushed.refused.includes('429') || pushed.refused.includes('413'), `${pushed.push}: the key was refused past its bounds (${pushed.refused})`)
   }
+  t.match(report, new RegExp(`## A request-scoped call against a session call[\\s\\S]*\\| 1 \\| [\\d.]+ \\|[\\s\\S]*^- (MET {3}|MISSED) container: CPU ms/call of an MCP 2026-07-28 call at most ${REQUEST_SCOPED_CPU_FACTOR}× a 2025 session call's \\(is [\\d.]+×[\\s\\S]*^- (MET {3}|MISSED) Lambda handler: `, 'm'), 'the report shows the request-scoped table and judges both paths')
   t.match(report, /### What one key sends[\s\S]*\| 300 uploads of 1 MiB stopped 10 bytes short \| 1 \| \d+ \|/, 'the report shows the input pushes')
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 
-  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.tokens.flatMap((run) => run.pids), ...results.tracing.flatMap((run) => run.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
+  const pids = [...results.measurements.map((m) => m.pid), ...results.relay.flatMap((relay) => relay.pids), ...results.requestScoped.flatMap((run) => run.pids), ...results.tokens.flatMap((run) => run.pids), ...results.tracing.flatMap((run) => run.pids), ...results.neverReading.map((pushed) => pushed.pid), ...results.heavyInput.map((pushed) => pushed.pid)]
   t.equal(new Set(pids).size, pids.length, 'every test ran on a freshly started process')
   t.same(pids.filter(isRunning), [], 'every process the benchmark started is gone')
 })
 
 t.test('a run without a baseline says so and judges nothing against it', async (t) => {
-  const results = { profile: PROFILES.smoke, measurements: [], relay: [], tokens: [], tracing: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
+  const results = { profile: PROFILES.smoke, measurements: [], relay: [], tokens: [], tracing: [], requestScoped: [], neverReading: [], heavyInput: [], baseline: { rev: 'nope', skipped: 'not a commit' } }
   t.notOk(judge(results).some((target) => target.against === 'baseline'), 'no target against a baseline that did not run')
   t.match(markdown(results, environment()), /## OAuth access tokens instead of the key[^\n]*\n\n- NOT MEASURED: no run with tokens/, 'a run without tokens says so, and claims nothing of the JWKS')
   t.match(markdown(results, environment()), /## Tracing on \(our server\)\n\n- NOT MEASURED: no run with tracing/, 'a run without tracing says so')
+  t.match(markdown(results, environment()), /## A request-scoped call against a session call \(issue 26\)\n\n- NOT MEASURED: no request-scoped run/, 'a run without the request-scoped run says so')
   t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_BASELINE_REV, buildBaseline } from './baseline.js'
 import { runBenchmark, type RunOptions } from './harness.js'
 import { PROFILES } from './profiles.js'
-import { environment, judge, markdown, tokenTargets, tracingTargets } from './report.js'
+import { environment, judge, markdown, requestScopedTargets, tokenTargets, tracingTargets } from './report.js'
 import { projectRoot } from './servers.js'
 
 const { values: args } = parseArgs({
@@ -52,6 +52,6 @@ const dir = join(projectRoot(), 'bench', 'results')
 mkdirSync(dir, { recursive: true })
 const stamp = `${env.date.replace(/[:.]/g, '-')}-${profile.name}`
 writeFileSync(join(dir, `${stamp}.md`), report)
-writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ ...env, ...results, targets: judge(results), tokenTargets: tokenTargets(results), tracingTargets: tracingTargets(results) }, null, 2)}\n`)
+writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ ...env, ...results, targets: judge(results), tokenTargets: tokenTargets(results), tracingTargets: tracingTargets(results), requestScopedTargets: requestScopedTargets(results) }, null, 2)}\n`)
 console.log(report)
 console.error(`written to bench/results/${stamp}.md and .json in ${Math.round((Date.now() - started) / 1000)} s`)

@@ -64,8 +64,8 @@ export type OpenSession<B extends TransportBinding> = B & {
 }
 
 /**
- * Builds the MCP server of a session, or of one MCP 2026-07-28 request (no session id); the app wires the
- * catalog in, so session mechanics never import it.
+ * Builds the MCP server of a session, or of one 2025 POST served without a session (no session id,
+ * MCP_STATELESS); the app wires the catalog in, so session mechanics never import it.
  */
 export type ServerFactory = (principal: Principal, sessionId: string | undefined, log: FastifyBaseLogger) => McpServer
 const RETRY_AFTER_FULL_SECONDS = 30

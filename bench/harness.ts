@@ -160,9 +160,10 @@ interface Side {
 }
 
 async function alternatingCallTest(server: Measured, sides: [Side, Side], sessions: number, profile: Profile, failures: Failures): Promise<[Figures, Figures]> {
-  const opened = [await establish(sides[0].transport, sides[0].target, sessions, profile.concurrency, failures), await establish(sides[1].transport, sides[1].target, sessions, profile.concurrency, failures)]
+  const opened: BenchSession[][] = []
   try {
-    const runs = opened.map(({ sessions }) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
+    for (const { transport, target } of sides) opened.push((await establish(transport, target, sessions, profile.concurrency, failures)).sessions)
+    const runs = opened.map((sessions) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
     for (const run of runs) await callBackToBack(run.sessions, profile.warmupMs, failures)
     for (let phase = 0; phase < ALTERNATING_PHASES; phase++) {
       for (const run of phase % 2 === 0 ? runs : [...runs].reverse()) {
@@ -176,7 +177,7 @@ async function alternatingCallTest(server: Measured, sides: [Side, Side], sessio
     const [first, second] = runs.map((run) => callFigures(sessions, run.latencies, run.seconds, run.cpu))
     return [first, second]
   } finally {
-    closeAll(opened.flatMap(({ sessions }) => sessions))
+    closeAll(opened.flat())
   }
 }
 

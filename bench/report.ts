@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { ALTERNATING_PHASES, figureNames, type Measurement, type RunResults, type VariantRun } from './harness.js'
+import { ALTERNATING_PHASES, figureNames, type Figures, type Measurement, type RequestScopedRun, type RunResults, type VariantRun } from './harness.js'
 import { CALL_TRANSPORTS, TRANSPORTS, type TransportName } from './load/session.js'
 import { BENCH_PUBLIC_URL } from './authorization-server.js'
 import { TRACING_SAMPLERS, type TracingSampler } from './otlp-sink.js'
@@ -310,16 +310,22 @@ export interface RequestScopedTarget {
   met: boolean
 }
 
-export function requestScopedTargets(results: RunResults): RequestScopedTarget[] {
-  const runs = results.requestScoped
-  if (runs.length === 0) return []
+/**
+ * Each path's figures in a request-scoped run, at the level it ran at: the session calls and the container's
+ * requests at the larger level, the handler's at the smaller one.
+ */
+function scopedFigures(results: RunResults, run: RequestScopedRun) {
   const [low, high] = results.profile.levels
-  const session = runs.map((run) => run.session[figureNames.cpu(high)])
-  const paths = [
-    { path: 'container' as const, scoped: runs.map((run) => run.container[figureNames.cpu(high)]) },
-    { path: 'Lambda handler' as const, scoped: runs.map((run) => run.handler[figureNames.cpu(low)]) },
-  ]
-  return paths.map(({ path, scoped }) => {
+  const at = (figures: Figures, n: number) => ({ cpu: figures[figureNames.cpu(n)], calls: figures[figureNames.calls(n)] })
+  return { session: at(run.session, high), container: at(run.container, high), 'Lambda handler': at(run.handler, low) }
+}
+
+export function requestScopedTargets(results: RunResults): RequestScopedTarget[] {
+  const runs = results.requestScoped.map((run) => scopedFigures(results, run))
+  if (runs.length === 0) return []
+  const session = runs.map((run) => run.session.cpu)
+  return (['container', 'Lambda handler'] as const).map((path) => {
+    const scoped = runs.map((run) => run[path].cpu)
     const ratio = median(scoped.map((value, index) => value / session[index]))
     return { path, session: median(session), scoped: median(scoped), ratio, met: ratio <= REQUEST_SCOPED_CPU_FACTOR }
   })
@@ -329,7 +335,6 @@ function requestScopedSection(results: RunResults): string[] {
   const [low, high] = results.profile.levels
   const title = '## A request-scoped call against a session call (issue 26)'
   if (results.requestScoped.length === 0) return ['', title, '', '- NOT MEASURED: no request-scoped run']
-  const cell = (figures: Record<string, number>, n: number) => `${fixed(figures[figureNames.cpu(n)])} | ${fixed(figures[figureNames.calls(n)])}`
   const out = [
     '',
     title,
@@ -342,10 +347,9 @@ function requestScopedSection(results: RunResults): string[] {
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const run of results.requestScoped) {
-    const session = run.session[figureNames.cpu(high)]
-    out.push(
-      `| ${run.repetition} | ${cell(run.session, high)} | ${cell(run.container, high)} | ${fixed(run.container[figureNames.cpu(high)] / session)} | ${cell(run.handler, low)} | ${fixed(run.handler[figureNames.cpu(low)] / session)} |`,
-    )
+    const { session, container, 'Lambda handler': handler } = scopedFigures(results, run)
+    const cell = ({ cpu, calls }: typeof session) => `${fixed(cpu)} | ${fixed(calls)}`
+    out.push(`| ${run.repetition} | ${cell(session)} | ${cell(container)} | ${fixed(container.cpu / session.cpu)} | ${cell(handler)} | ${fixed(handler.cpu / session.cpu)} |`)
   }
   out.push('')
   for (const target of requestScopedTargets(results)) {

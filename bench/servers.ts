@@ -149,6 +149,9 @@ export async function getJson(url: string): Promise<any> {
   return response.json()
 }
 
+/** What every server the benchmark starts is told, whatever serves it: production mode, the benchmark key, the raised limits. */
+const BENCH_SETTINGS = { NODE_ENV: 'production', MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`, ...RAISED_LIMITS }
+
 /** Starts one server as a node process of its own and waits until its port accepts connections. */
 export async function startServer(kind: ServerKind, options: StartOptions): Promise<RunningServer> {
   const port = await freePort()
@@ -157,11 +160,9 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
   const env = {
     PORT: String(port),
     HOST: '127.0.0.1',
-    NODE_ENV: 'production',
-    MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`,
     // Our server's second listener, for sessions relayed from other tasks; never the shared default.
     MCP_PEER_PORT: String(await freePort()),
-    ...RAISED_LIMITS,
+    ...BENCH_SETTINGS,
     ...options.env,
   }
   const started = await startProcess(`${kind} server`, [...(options.nodeArgs ?? []), entry], env, port, options.logFile)
@@ -177,7 +178,6 @@ export async function startLambdaStandIn(logFile: string): Promise<RunningProces
   const port = await freePort()
   const root = projectRoot()
   const args = [join(root, 'dist/bench/servers/lambda-stand-in.js'), join(root, 'dist/app/lambda.js'), '--port', String(port)]
-  const env = { NODE_ENV: 'production', MCP_API_KEYS: `${BENCH_KEY_NAME}:${BENCH_SECRET}`, ...RAISED_LIMITS }
-  const started = await startProcess('Lambda stand-in', args, env, port, logFile)
+  const started = await startProcess('Lambda stand-in', args, BENCH_SETTINGS, port, logFile)
   return { ...started, url: `http://127.0.0.1:${port}` }
 }

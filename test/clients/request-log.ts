@@ -7,6 +7,8 @@ export interface LoggedRequest {
   method: string
   url: string
   status: number
+  /** Who the request authenticated as; absent when it did not. */
+  principal?: string
 }
 
 /** Where a server process's log is now: `requestsSince` reads what it logs after this point. */

@@ -146,10 +146,11 @@ async function callTest(server: Measured, transport: TransportName, sessions: nu
 }
 
 /**
- * The calls test twice on one server: `sessions` sessions of each side, calling in turns (phases of
- * `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has called for `callMs`.
- * Whatever drifts on a shared machine weighs on both sides alike, and so does what differs between two
- * processes of the same build (CPU per call moved by up to 20 % from one process to the next).
+ * The calls test twice at once: `sessions` sessions of each side, calling in turns (phases of
+ * `callMs / ALTERNATING_PHASES` each, the order flipped every phase) until each has called for `callMs`; each
+ * side's CPU is read on its own server (both sides may call one server). Whatever drifts on a shared machine
+ * weighs on both sides alike, and so does what differs between two processes of the same build (CPU per call
+ * moved by up to 20 % from one process to the next).
  */
 export const ALTERNATING_PHASES = 6
 
@@ -157,19 +158,23 @@ export const ALTERNATING_PHASES = 6
 interface Side {
   transport: TransportName
   target: Target | ((index: number) => Target)
+  /** The server the side calls, whose CPU its figures count. */
+  server: Measured
+  /** Where the side's failed sessions and calls are counted (the sides may share one). */
+  failures: Failures
 }
 
-async function alternatingCallTest(server: Measured, sides: [Side, Side], sessions: number, profile: Profile, failures: Failures): Promise<[Figures, Figures]> {
+async function alternatingCallTest(sides: [Side, Side], sessions: number, profile: Profile): Promise<[Figures, Figures]> {
   const opened: BenchSession[][] = []
   try {
-    for (const { transport, target } of sides) opened.push((await establish(transport, target, sessions, profile.concurrency, failures)).sessions)
-    const runs = opened.map((sessions) => ({ sessions, latencies: [] as number[], seconds: 0, cpu: 0 }))
-    for (const run of runs) await callBackToBack(run.sessions, profile.warmupMs, failures)
+    for (const { transport, target, failures } of sides) opened.push((await establish(transport, target, sessions, profile.concurrency, failures)).sessions)
+    const runs = opened.map((sessions, index) => ({ sessions, ...sides[index], latencies: [] as number[], seconds: 0, cpu: 0 }))
+    for (const run of runs) await callBackToBack(run.sessions, profile.warmupMs, run.failures)
     for (let phase = 0; phase < ALTERNATING_PHASES; phase++) {
       for (const run of phase % 2 === 0 ? runs : [...runs].reverse()) {
-        const cpuBefore = cpuMs(server.pid)
-        const { latencies, seconds } = await callBackToBack(run.sessions, profile.callMs / ALTERNATING_PHASES, failures)
-        run.cpu += cpuMs(server.pid) - cpuBefore
+        const cpuBefore = cpuMs(run.server.pid)
+        const { latencies, seconds } = await callBackToBack(run.sessions, profile.callMs / ALTERNATING_PHASES, run.failures)
+        run.cpu += cpuMs(run.server.pid) - cpuBefore
         run.latencies = run.latencies.concat(latencies)
         run.seconds += seconds
       }
@@ -240,7 +245,7 @@ async function variantTest<Companion extends RunningProcess>(variant: Variant<Co
       const failures = new Failures()
       const started = await variant.count(companion)
       const [figures, sameServerKey] = callers
-        ? await alternatingCallTest(server, [{ transport, target: callers }, { transport, target: targetOf(server) }], sessions, profile, failures)
+        ? await alternatingCallTest([{ transport, target: callers, server, failures }, { transport, target: targetOf(server), server, failures }], sessions, profile)
         : [await callTest(server, transport, sessions, profile, failures), undefined]
       const counted = { started, afterCalls: await variant.count(companion) }
       return { repetition, transport, pids: [server.pid, companion.pid], figures, sameServerKey, counted, failures: failures.count, reasons: failures.reasons }
@@ -313,7 +318,7 @@ async function requestScopedRun(repetition: number, profile: Profile, logDir: st
   const server = await startServer('us', { logFile: join(logDir, `${repetition}-request-scoped-us.log`) })
   let session: Figures, container: Figures
   try {
-    ;[session, container] = await alternatingCallTest(server, [{ transport: 'streamable-http', target: targetOf(server) }, { transport: 'modern', target: targetOf(server) }], profile.levels[1], profile, failures)
+    ;[session, container] = await alternatingCallTest([{ transport: 'streamable-http', target: targetOf(server), server, failures }, { transport: 'modern', target: targetOf(server), server, failures }], profile.levels[1], profile)
   } finally {
     await server.stop()
   }
@@ -331,6 +336,8 @@ const pairedPlanName = (profile: Profile) => `calls @${profile.levels[1]}`
 
 interface TestPlan {
   name: string
+  /** The sessions of a calls test: with a baseline, ours and the baseline's call in turns at this level. */
+  callers?: number
   run(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures>
 }
 
@@ -338,8 +345,8 @@ interface TestPlan {
 function plans(profile: Profile, transport: TransportName): TestPlan[] {
   const [low, high] = profile.levels
   return [
-    { name: `calls @${low}`, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
-    { name: pairedPlanName(profile), run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
+    { name: `calls @${low}`, callers: low, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
+    { name: pairedPlanName(profile), callers: high, run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
     ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }]),
   ]
 }
@@ -352,8 +359,30 @@ export const lineup = (transport: TransportName, withBaseline: boolean) =>
 const rotated = (kinds: ServerKind[], turn: number) => kinds.map((_, index) => kinds[(index + turn) % kinds.length])
 
 /**
+ * A calls test of ours and the baseline's at once, in turns (alternatingCallTest), each server freshly started:
+ * a baseline within a few per cent is a verdict that runs one after the other cannot give on a shared machine,
+ * where one build's CPU per call measured 0.063 to 0.113 ms in runs minutes apart. Which server starts first
+ * alternates with the repetitions: of two processes of one build, the one started first often cost more.
+ */
+async function callsBesideBaseline(baseline: Baseline, test: string, callers: number, repetition: number, transport: TransportName, profile: Profile, logDir: string): Promise<Measurement[]> {
+  const kinds: ServerKind[] = repetition % 2 === 1 ? ['us', 'baseline'] : ['baseline', 'us']
+  const servers: RunningServer[] = []
+  try {
+    for (const kind of kinds) {
+      servers.push(await startServer(kind, { logFile: join(logDir, `${repetition}-${transport}-${test.replace(/\W+/g, '-')}-${kind}.log`), entry: kind === 'baseline' ? baseline.entry : undefined }))
+    }
+    const sides = servers.map((server) => ({ transport, target: targetOf(server), server, failures: new Failures() }))
+    const figures = await alternatingCallTest([sides[0], sides[1]], callers, profile)
+    return kinds.map((kind, index) => ({ repetition, transport, test, server: kind, pid: servers[index].pid, figures: figures[index], failures: sides[index].failures.count, reasons: sides[index].failures.reasons }))
+  } finally {
+    for (const server of servers) await server.stop()
+  }
+}
+
+/**
  * The whole benchmark: for each repetition, transport and test, the transport's servers one after another,
- * each freshly started, then the relay pair. Each server's log goes to a file in a temporary directory.
+ * each freshly started (with a baseline, ours and the baseline's calls tests run at once, in turns), then the
+ * relay pair. Each server's log goes to a file in a temporary directory.
  */
 export async function runBenchmark(profile: Profile, progress: (line: string) => void = () => {}, options: RunOptions = {}): Promise<RunResults> {
   const { baseline } = options
@@ -364,21 +393,30 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
   const neverReading: NeverReadingResult[] = []
   const heavyInput: HeavyInputResult[] = []
   const requestScoped: RequestScopedRun[] = []
+  const reported = (measurement: Measurement) => {
+    measurements.push(measurement)
+    progress(`rep ${measurement.repetition} ${measurement.transport} ${measurement.test} ${measurement.server}: ${describe(measurement.figures)}${measurement.failures ? ` FAILURES ${measurement.failures}` : ''}`)
+  }
   let turn = 0
   try {
     for (let repetition = 1; repetition <= profile.repetitions; repetition++) {
       for (const transport of CALL_TRANSPORTS) {
         for (const plan of plans(profile, transport)) {
-          for (const kind of rotated(lineup(transport, baseline !== undefined), turn++)) {
-            const logFile = join(logDir, `${repetition}-${transport}-${kind}.log`)
-            const server = await startServer(kind, { logFile, entry: kind === 'baseline' ? baseline?.entry : undefined })
-            const failures = new Failures()
-            try {
-              const figures = await plan.run(server, transport, profile, failures)
-              measurements.push({ repetition, transport, test: plan.name, server: kind, pid: server.pid, figures, failures: failures.count, reasons: failures.reasons })
-              progress(`rep ${repetition} ${transport} ${plan.name} ${kind}: ${describe(figures)}${failures.count ? ` FAILURES ${failures.count}` : ''}`)
-            } finally {
-              await server.stop()
+          const beside = baseline && plan.callers !== undefined && speaks('baseline', transport) ? { baseline, callers: plan.callers } : undefined
+          // Beside the baseline, ours takes the baseline's turn with it; alone, each server takes one of its own.
+          for (const kind of rotated(lineup(transport, baseline !== undefined && !beside), turn++)) {
+            if (beside && kind === 'us') {
+              for (const measurement of await callsBesideBaseline(beside.baseline, plan.name, beside.callers, repetition, transport, profile, logDir)) reported(measurement)
+            } else {
+              const logFile = join(logDir, `${repetition}-${transport}-${kind}.log`)
+              const server = await startServer(kind, { logFile, entry: kind === 'baseline' ? baseline?.entry : undefined })
+              const failures = new Failures()
+              try {
+                const figures = await plan.run(server, transport, profile, failures)
+                reported({ repetition, transport, test: plan.name, server: kind, pid: server.pid, figures, failures: failures.count, reasons: failures.reasons })
+              } finally {
+                await server.stop()
+              }
             }
             // Right after our server's run with the key, so that each pair shares the machine's load of the moment.
             if (kind === 'us' && plan.name === pairedPlanName(profile)) await variantRuns(repetition, transport, profile, logDir, variants, progress)

@@ -23,6 +23,15 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     t.equal(results.measurements.filter((m) => m.transport === transport).length, lineup(transport, true).length * 3, `${transport}: three tests per server`)
   }
   t.same(results.baseline, { rev: 'this build', commit: 'HEAD' }, 'the report names the baseline that ran')
+  // Its calls tests ran beside ours, in turns: each such pair is two servers alive at once, ours and the
+  // baseline's, started in the order of the repetition (ours first in the first), with calls on both sides.
+  for (const transport of TRANSPORTS) {
+    for (const test of [`calls @${low}`, `calls @${high}`]) {
+      const pair = results.measurements.filter((m) => m.transport === transport && m.test === test && (m.server === 'us' || m.server === 'baseline'))
+      t.same(pair.map((m) => m.server), ['us', 'baseline'], `${transport} ${test}: ours and the baseline's, ours started first in repetition 1`)
+      t.ok(pair.every((m) => m.figures[figureNames.calls(Number(test.split('@')[1]))] > 0) && pair[0].pid !== pair[1].pid, `${transport} ${test}: both called, each on its own server`)
+    }
+  }
   for (const m of results.measurements) {
     t.equal(m.failures, 0, `${m.server} ${m.transport} ${m.test}: no failed call${m.reasons.length ? ` (${m.reasons.join('; ')})` : ''}`)
   }
@@ -94,13 +103,15 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     `streamable-http CPU ms/call @${high} limit 2.5`,
     `streamable-http calls/s @${high} best reference 2`,
     'streamable-http KiB/idle session limit 1.7',
-    `sse calls/s @${low} baseline 0.95`,
-    `sse CPU ms/call @${low} baseline 1.05`,
-    `sse calls/s @${high} baseline 0.95`,
-    `sse CPU ms/call @${high} baseline 1.05`,
-    'sse KiB/idle session baseline 1.05',
+    ...TRANSPORTS.flatMap((transport) => [
+      `${transport} calls/s @${low} baseline 0.95`,
+      `${transport} CPU ms/call @${low} baseline 1.05`,
+      `${transport} calls/s @${high} baseline 0.95`,
+      `${transport} CPU ms/call @${high} baseline 1.05`,
+      `${transport} KiB/idle session baseline 1.05`,
+    ]),
     `modern calls/s @${high} reference-modern 1.3`,
-  ], "issue 14's and issue 15's targets, each judged")
+  ], "issue 14's, issue 21's (within 5 % of the baseline on every transport it speaks) and issue 15's targets, each judged")
   t.match(targets.find((target) => target.against === 'best reference' && target.transport === 'streamable-http')?.detail, /reference-v1 .*×, reference-v2 .*×/, 'judged against the better reference, both named')
   const report = markdown(results, environment())
   t.match(report, /## OAuth access tokens instead of the key[\s\S]*\| streamable-http \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'the report shows the token run beside the key on its server and the OAuth-off run')
@@ -135,5 +146,5 @@ t.test('a run without a baseline says so and judges nothing against it', async (
   t.match(markdown(results, environment()), /## OAuth access tokens instead of the key[^\n]*\n\n- NOT MEASURED: no run with tokens/, 'a run without tokens says so, and claims nothing of the JWKS')
   t.match(markdown(results, environment()), /## Tracing on \(our server\)\n\n- NOT MEASURED: no run with tracing/, 'a run without tracing says so')
   t.match(markdown(results, environment()), /## A request-scoped call against a session call \(issue 26\)\n\n- NOT MEASURED: no request-scoped run/, 'a run without the request-scoped run says so')
-  t.match(markdown(results, environment()), /NOT JUDGED sse: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
+  t.match(markdown(results, environment()), /NOT JUDGED sse, streamable-http: within 5 % of the baseline \(baseline nope: SKIPPED/, 'the report says loudly that it was skipped')
 })

@@ -17,13 +17,14 @@ import { percentile } from './stats.js'
 
 export type Figures = Record<string, number>
 
-/** One test on one fresh server. */
+/** One test of one kind of server, each run on a freshly started process. */
 export interface Measurement {
   repetition: number
   transport: TransportName
   test: string
   server: ServerKind
-  pid: number
+  /** The processes measured: one, or one per round of a calls test beside the baseline. */
+  pids: number[]
   figures: Figures
   failures: number
   reasons: string[]
@@ -358,25 +359,39 @@ export const lineup = (transport: TransportName, withBaseline: boolean) =>
 /** The servers in an order that turns with every test, so none is always first or last. */
 const rotated = (kinds: ServerKind[], turn: number) => kinds.map((_, index) => kinds[(index + turn) % kinds.length])
 
+/** The figures of one server over the rounds of a test: the mean of each figure. */
+function meanFigures(rounds: Figures[]): Figures {
+  return Object.fromEntries(Object.keys(rounds[0]).map((name) => [name, rounds.reduce((sum, figures) => sum + figures[name], 0) / rounds.length]))
+}
+
 /**
- * A calls test of ours and the baseline's at once, in turns (alternatingCallTest), each server freshly started:
- * a baseline within a few per cent is a verdict that runs one after the other cannot give on a shared machine,
- * where one build's CPU per call measured 0.063 to 0.113 ms in runs minutes apart. Which server starts first
- * alternates with the repetitions: of two processes of one build, the one started first often cost more.
+ * A calls test of ours and the baseline's at once, in turns (alternatingCallTest): a baseline within a few per
+ * cent is a verdict that runs one after the other cannot give on a shared machine, where one build's CPU per call
+ * measured 0.063 to 0.113 ms in runs minutes apart. Two rounds, each on two freshly started servers, each server
+ * starting first once: of two processes of one build called in turns, the one started first often cost more
+ * (in one full run ours came out ≈ 10 % dearer against the baseline when it started first), so one order alone
+ * would favour a side. Each server's figures are the mean of its two rounds.
  */
 async function callsBesideBaseline(baseline: Baseline, test: string, callers: number, repetition: number, transport: TransportName, profile: Profile, logDir: string): Promise<Measurement[]> {
-  const kinds: ServerKind[] = repetition % 2 === 1 ? ['us', 'baseline'] : ['baseline', 'us']
-  const servers: RunningServer[] = []
-  try {
-    for (const kind of kinds) {
-      servers.push(await startServer(kind, { logFile: join(logDir, `${repetition}-${transport}-${test.replace(/\W+/g, '-')}-${kind}.log`), entry: kind === 'baseline' ? baseline.entry : undefined }))
+  const rounds: { kind: ServerKind; pid: number; figures: Figures; failures: Failures }[] = []
+  for (const kinds of [['us', 'baseline'], ['baseline', 'us']] satisfies ServerKind[][]) {
+    const servers: RunningServer[] = []
+    try {
+      for (const kind of kinds) {
+        servers.push(await startServer(kind, { logFile: join(logDir, `${repetition}-${transport}-${test.replace(/\W+/g, '-')}-${kinds[0]}-first-${kind}.log`), entry: kind === 'baseline' ? baseline.entry : undefined }))
+      }
+      const sides = servers.map((server) => ({ transport, target: targetOf(server), server, failures: new Failures() }))
+      const figures = await alternatingCallTest([sides[0], sides[1]], callers, profile)
+      kinds.forEach((kind, index) => rounds.push({ kind, pid: servers[index].pid, figures: figures[index], failures: sides[index].failures }))
+    } finally {
+      for (const server of servers) await server.stop()
     }
-    const sides = servers.map((server) => ({ transport, target: targetOf(server), server, failures: new Failures() }))
-    const figures = await alternatingCallTest([sides[0], sides[1]], callers, profile)
-    return kinds.map((kind, index) => ({ repetition, transport, test, server: kind, pid: servers[index].pid, figures: figures[index], failures: sides[index].failures.count, reasons: sides[index].failures.reasons }))
-  } finally {
-    for (const server of servers) await server.stop()
   }
+  return (['us', 'baseline'] as const).map((kind) => {
+    const own = rounds.filter((round) => round.kind === kind)
+    const failures = own.flatMap((round) => round.failures.reasons)
+    return { repetition, transport, test, server: kind, pids: own.map((round) => round.pid), figures: meanFigures(own.map((round) => round.figures)), failures: own.reduce((sum, round) => sum + round.failures.count, 0), reasons: failures }
+  })
 }
 
 /**
@@ -413,7 +428,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
               const failures = new Failures()
               try {
                 const figures = await plan.run(server, transport, profile, failures)
-                reported({ repetition, transport, test: plan.name, server: kind, pid: server.pid, figures, failures: failures.count, reasons: failures.reasons })
+                reported({ repetition, transport, test: plan.name, server: kind, pids: [server.pid], figures, failures: failures.count, reasons: failures.reasons })
               } finally {
                 await server.stop()
               }

@@ -446,7 +446,7 @@ function baselineLine(results: RunResults): string {
   const baseline = results.baseline
   if (!baseline) return 'baseline: none asked for (--no-baseline)'
   if (baseline.skipped) return `baseline ${baseline.rev}: SKIPPED, not built (${baseline.skipped}); "within 5 % of before" NOT JUDGED`
-  return `baseline: ${baseline.rev} (${baseline.commit}), built from that commit; its calls tests run at the same time as ours, in turns (${ALTERNATING_PHASES} phases each, the order flipped every phase; which server starts first alternates with the repetitions), its idle test in the same rotation as the others`
+  return `baseline: ${baseline.rev} (${baseline.commit}), built from that commit; its calls tests run at the same time as ours, in turns (${ALTERNATING_PHASES} phases each, the order flipped every phase), in two rounds on fresh servers with each starting first once (figures: the mean of the rounds); its idle test in the same rotation as the others`
 }
 
 const targetLine = (target: Target) =>

@@ -389,8 +389,8 @@ async function callsBesideBaseline(baseline: Baseline, test: string, callers: nu
   }
   return (['us', 'baseline'] as const).map((kind) => {
     const own = rounds.filter((round) => round.kind === kind)
-    const failures = own.flatMap((round) => round.failures.reasons)
-    return { repetition, transport, test, server: kind, pids: own.map((round) => round.pid), figures: meanFigures(own.map((round) => round.figures)), failures: own.reduce((sum, round) => sum + round.failures.count, 0), reasons: failures }
+    const failures = own.reduce((sum, round) => sum + round.failures.count, 0)
+    return { repetition, transport, test, server: kind, pids: own.map((round) => round.pid), figures: meanFigures(own.map((round) => round.figures)), failures, reasons: own.flatMap((round) => round.failures.reasons) }
   })
 }
 

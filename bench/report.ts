@@ -474,7 +474,7 @@ export function markdown(results: RunResults, env: ReturnType<typeof environment
   out.push('', '## MCP 2026-07-28 (/mcp, no session)', '', ...transportTable(results, 'modern'), '', ...modernVsSessions(results), ...requestScopedSection(results))
   const targets = judge(results)
   const issueTargets = targets.filter((target) => target.kind !== 'standing')
-  out.push('', '## Targets of issue 14', '', ...issueTargets.filter((target) => target.transport !== 'modern').map(targetLine))
+  out.push('', '## Targets of issue 14, and of issue 21 against the baseline', '', ...issueTargets.filter((target) => target.transport !== 'modern').map(targetLine))
   if (results.baseline?.skipped || !results.baseline) out.push(`- NOT JUDGED ${TRANSPORTS.join(', ')}: within 5 % of the baseline (${baselineLine(results)})`)
   out.push('', '## Targets of issue 15', '', ...issueTargets.filter((target) => target.transport === 'modern').map(targetLine))
   out.push('', '## Standing targets', '', ...targets.filter((target) => target.kind === 'standing').map(targetLine))

@@ -342,14 +342,12 @@ interface TestPlan {
   run(server: RunningServer, transport: TransportName, profile: Profile, failures: Failures): Promise<Figures>
 }
 
+/** The calls test at `callers` sessions. */
+const callsPlan = (callers: number): TestPlan => ({ name: `calls @${callers}`, callers, run: (server, transport, p, failures) => callTest(server, transport, callers, p, failures) })
+
 /** The tests of a transport: calls at both levels; idle sessions where there are sessions (not on MCP 2026-07-28). */
 function plans(profile: Profile, transport: TransportName): TestPlan[] {
-  const [low, high] = profile.levels
-  return [
-    { name: `calls @${low}`, callers: low, run: (server, transport, p, failures) => callTest(server, transport, low, p, failures) },
-    { name: pairedPlanName(profile), callers: high, run: (server, transport, p, failures) => callTest(server, transport, high, p, failures) },
-    ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }]),
-  ]
+  return [...profile.levels.map(callsPlan), ...(transport === 'modern' ? [] : [{ name: `idle ${profile.idleSessions}`, run: idleTest }])]
 }
 
 /** The servers of a transport in this run: the baseline only when built, each reference where it speaks the transport. */

@@ -1,8 +1,7 @@
 // The AWS Lambda entry (handler `dist/app/lambda.handler`): the request-scoped leg of the same server, built
 // once per instance at init (outside the handler, so every invocation of a warm instance reuses it) and fed
-// each function URL event as a real HTTP request on loopback (app/lambda/handler.ts). docs/serverless.md
+// each function URL event as an HTTP request dispatched in process (app/lambda/handler.ts). docs/serverless.md
 // explains the leg; test/lambda/lambda.test.ts runs this file under a stand-in of the streaming runtime.
-import { Agent } from 'node:http'
 import { pino } from 'pino'
 import { configOrExit, exitWithProblems } from './cli.js'
 import { LAMBDA_LIMITS } from './config.js'
@@ -13,10 +12,10 @@ import { buildServer } from './server.js'
 
 /**
  * What a function always is, whatever its environment says: request-scoped (no session outlives an
- * invocation), with no peers to relay to, served on loopback behind one proxy hop, this handler, which
- * writes the client's address into X-Forwarded-For.
+ * invocation), with no peers to relay to, and behind one proxy hop, this handler, which dispatches each request
+ * from a loopback address (light-my-request's) and writes the client's address into X-Forwarded-For.
  */
-const FUNCTION_SETTINGS = { MCP_STATELESS: 'true', MCP_PEER_PORT: '0', MCP_TRUST_PROXY: 'loopback', HOST: '127.0.0.1', PORT: '0' }
+const FUNCTION_SETTINGS = { MCP_STATELESS: 'true', MCP_PEER_PORT: '0', MCP_TRUST_PROXY: 'loopback' }
 
 const environment = await withPublicUrl(process.env).catch((error: Error) => exitWithProblems([error.message]))
 const config = configOrExit({ stdio: false, help: false, problems: [] }, { ...environment, ...FUNCTION_SETTINGS })
@@ -31,13 +30,6 @@ if (sdkProblem) {
 // Log lines are written as they happen: Lambda freezes the instance once an invocation returns, and an audit
 // line still in an asynchronous buffer would wait for the next invocation, or be lost with the instance.
 const app = await buildServer(config, { logStream: pino.destination({ dest: 1, sync: true }) as unknown as NodeJS.WritableStream })
-await app.listen({ host: config.host, port: config.port })
-const address = app.server.address()
-if (address === null || typeof address === 'string') throw new Error('the app has no loopback port')
+await app.ready()
 
-export const handler = awslambda.streamifyResponse(
-  functionUrlHandler(
-    { port: address.port, agent: new Agent({ keepAlive: true }), log: app.log },
-    { ...config.lambda, sessionUrl: config.sessionUrl },
-  ),
-)
+export const handler = awslambda.streamifyResponse(functionUrlHandler(app, { ...config.lambda, sessionUrl: config.sessionUrl }))

@@ -1,6 +1,7 @@
-import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
-import { once } from 'node:events'
-import type { FastifyBaseLogger } from 'fastify'
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import inject from 'light-my-request'
 import { RpcCode, errorBody } from '../http/errors.js'
 import { echoedId } from '../transports/modern-route.js'
 import { messageEvent } from '../transports/event-stream.js'
@@ -29,24 +30,17 @@ export interface LambdaLimits {
   sessionUrl: string | undefined
 }
 
-/** The app this instance serves, listening on loopback. */
-export interface Upstream {
-  port: number
-  agent: Agent
-  log: FastifyBaseLogger
-}
-
 /** Headers of the app's answer that describe its hop to this handler; Lambda frames the function URL's answer itself. */
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length'])
 
 /** The app's answer head as the function URL's prelude: one value per header, cookies apart (as the prelude has them). */
-function preludeOf(status: number, headers: IncomingHttpHeaders): ResponsePrelude & Record<string, unknown> {
+function preludeOf(status: number, headers: OutgoingHttpHeaders): ResponsePrelude & Record<string, unknown> {
   const out: Record<string, string> = {}
   let cookies: string[] | undefined
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_HEADERS.has(name)) continue
-    if (name === 'set-cookie') cookies = Array.isArray(value) ? value : [value]
-    else out[name] = Array.isArray(value) ? value.join(', ') : value
+    if (name === 'set-cookie') cookies = Array.isArray(value) ? value : [String(value)]
+    else out[name] = Array.isArray(value) ? value.join(', ') : String(value)
   }
   return { statusCode: status, headers: out, ...(cookies && { cookies }) }
 }
@@ -71,33 +65,49 @@ function answer(responseStream: ResponseStream, status: number, body: unknown): 
 
 const rpcError = (id: string | number | null, message: string) => ({ jsonrpc: '2.0', id, error: { code: RpcCode.server, message } }) as JSONRPCMessage
 
-/** Sends the request to the app; resolves with its answer's head, retrying once a kept-alive socket the app had just closed. */
-function send(upstream: Upstream, request: UpstreamRequest, signal: AbortSignal, retried = false): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: '127.0.0.1', port: upstream.port, agent: upstream.agent, method: request.method, path: request.path, headers: request.headers, signal })
-    outgoing.once('response', resolve)
-    outgoing.once('error', (error: NodeJS.ErrnoException) => {
-      // Node's http docs ("request.reusedSocket"): a kept-alive socket may be closed by the server just as it
-      // is reused; a frozen Lambda instance makes that likelier (both ends' timers fire on thaw). Retry once.
-      if (outgoing.reusedSocket && error.code === 'ECONNRESET' && !retried && !signal.aborted) resolve(send(upstream, request, signal, true))
-      else reject(error)
-    })
-    outgoing.end(request.body)
-  })
+/** The app's answer to a request dispatched in process: its head at once, its body as the app writes it. */
+interface Answer {
+  statusCode: number
+  headers: OutgoingHttpHeaders
+  body: Readable
+  /** Ends the exchange as a client that leaves would: the app sees its response closed and aborts the request's work. */
+  leave(): void
 }
 
 /**
- * The function URL handler: each event goes through the app this instance built at init as a real HTTP
- * request on loopback (the same auth, allow-lists, bounds, audit lines, bounded writes and errors as the
- * container), and the app's answer is streamed back as it is written (Lambda response streaming), with
+ * Hands the request to the app in this process, through the injection Fastify's own `inject` uses
+ * (light-my-request) with the body streamed as the app writes it (`payloadAsStream`): the app runs every hook,
+ * route and bounded write as for a socket, without an HTTP hop on loopback. An abort acts as a client leaving,
+ * also before the app has written its head (light-my-request's own `signal` stops nothing once the request's
+ * body is read, so the response is closed here).
+ */
+async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: AbortSignal): Promise<Answer> {
+  let exchange: ServerResponse | undefined
+  const leave = () => exchange?.destroy()
+  signal.addEventListener('abort', leave, { once: true })
+  const response = await inject(
+    (req, res) => {
+      exchange = res
+      app.routing(req, res)
+    },
+    { method: request.method as 'POST', url: request.path, headers: request.headers, payload: request.body, payloadAsStream: true },
+  )
+  return { statusCode: response.statusCode, headers: response.headers, body: response.stream(), leave }
+}
+
+/**
+ * The function URL handler: each event goes through the app this instance built at init as an HTTP request
+ * dispatched in process (the same auth, allow-lists, input bounds, audit lines and errors as the container), and the app's answer is streamed back as it is written (Lambda response streaming), with
  * Lambda's limits added on top:
  * - a call is bounded below the function's timeout: the app sees its client leave (its handler is aborted,
  *   as when a client disconnects) and the client gets a clear error, instead of Lambda cutting the stream;
  *   Lambda itself never stops a function whose client left ("a client leaving does not stop the function",
  *   Lambda developer guide, "Response streaming"), so this bound is also what ends such a call;
- * - an answer larger than MCP_LAMBDA_MAX_RESPONSE_BYTES is refused with a clear error, never cut short.
+ * - an answer larger than MCP_LAMBDA_MAX_RESPONSE_BYTES is refused with a clear error, never cut short. That
+ *   bound also caps what an invocation holds unsent for a slow reader, in place of the container's stream bounds
+ *   (an injected response drains at once, so the app's bounded writes never see a backlog).
  */
-export function functionUrlHandler(upstream: Upstream, limits: LambdaLimits): StreamifyHandler<FunctionUrlEvent, void> {
+export function functionUrlHandler(app: FastifyInstance, limits: LambdaLimits): StreamifyHandler<FunctionUrlEvent, void> {
   const tooLarge = (bytes: string) =>
     `The answer (${bytes}) is larger than this function can send (MCP_LAMBDA_MAX_RESPONSE_BYTES=${limits.maxResponseBytes})` +
     (limits.sessionUrl ? `; call it on ${limits.sessionUrl}/mcp` : '')
@@ -107,7 +117,7 @@ export function functionUrlHandler(upstream: Upstream, limits: LambdaLimits): St
   return async function handle(event: FunctionUrlEvent, responseStream: ResponseStream, context: Context): Promise<void> {
     const from = arrival(event, limits.originSecret)
     if (from === 'refused') {
-      upstream.log.warn({ event: 'origin_refused', sourceIp: event.requestContext.http.sourceIp }, 'request without the origin secret refused')
+      app.log.warn({ event: 'origin_refused', sourceIp: event.requestContext.http.sourceIp }, 'request without the origin secret refused')
       return answer(responseStream, 403, errorBody(RpcCode.server, 'Forbidden: use the service URL'))
     }
     const request = upstreamRequest(event, clientAddress(event, from === 'cloudfront'))
@@ -118,35 +128,38 @@ export function functionUrlHandler(upstream: Upstream, limits: LambdaLimits): St
     let out: ResponseStream | undefined
     let eventStream = false
     try {
-      const response = await send(upstream, request, deadline.signal)
+      const response = await dispatch(app, request, deadline.signal)
       const length = Number(response.headers['content-length'])
       if (length > limits.maxResponseBytes) {
-        response.destroy()
-        upstream.log.warn({ event: 'answer_too_large', bytes: length }, 'answer refused: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
+        response.leave()
+        app.log.warn({ event: 'answer_too_large', bytes: length }, 'answer refused: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
         return answer(responseStream, 502, rpcError(idOf(), tooLarge(`${length} bytes`)))
       }
       eventStream = response.headers['content-type']?.startsWith('text/event-stream') ?? false
       out = open(responseStream, preludeOf(response.statusCode ?? 502, response.headers))
       let sent = 0
-      for await (const chunk of response as AsyncIterable<Buffer>) {
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
         sent += chunk.length
         if (sent > limits.maxResponseBytes) {
-          response.destroy()
-          upstream.log.warn({ event: 'answer_too_large', bytes: sent }, 'answer ended: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
+          response.leave()
+          app.log.warn({ event: 'answer_too_large', bytes: sent }, 'answer ended: larger than MCP_LAMBDA_MAX_RESPONSE_BYTES')
           if (eventStream) out.write(messageEvent(rpcError(idOf(), tooLarge(`over ${limits.maxResponseBytes} bytes`))))
           break
         }
-        if (!out.write(chunk)) await once(out, 'drain', { signal: deadline.signal })
+        // Not held back while the runtime's stream drains: the app's writes would then wait in the injected
+        // response, where its stream bound cannot see them. Read at once, they count toward the answer's bound
+        // above, which caps what an invocation can hold unsent.
+        out.write(chunk)
       }
       out.end()
     } catch (error) {
       if (!deadline.signal.aborted) {
-        upstream.log.error({ err: error }, 'the app did not answer')
+        app.log.error({ err: error }, 'the app did not answer')
         if (out) out.end()
         else answer(responseStream, 502, errorBody(RpcCode.server, 'Bad gateway: the server did not answer'))
         return
       }
-      upstream.log.warn({ event: 'deadline', boundMs }, 'call ended at the function time bound')
+      app.log.warn({ event: 'deadline', boundMs }, 'call ended at the function time bound')
       const message = rpcError(idOf(), pastDeadline(boundMs))
       if (!out) return answer(responseStream, 504, message)
       if (eventStream) out.write(messageEvent(message))

@@ -5,7 +5,7 @@
 import { pino } from 'pino'
 import { configOrExit, exitWithProblems } from './cli.js'
 import { LAMBDA_LIMITS } from './config.js'
-import { functionUrlHandler } from './lambda/handler.js'
+import { httpEventHandler } from './lambda/handler.js'
 import { withPublicUrl } from './lambda/public-url.js'
 import { sdkSelfTest } from './self-test.js'
 import { buildServer } from './server.js'
@@ -32,4 +32,4 @@ if (sdkProblem) {
 const app = await buildServer(config, { logStream: pino.destination({ dest: 1, sync: true }) as unknown as NodeJS.WritableStream })
 await app.ready()
 
-export const handler = awslambda.streamifyResponse(functionUrlHandler(app, { ...config.lambda, sessionUrl: config.sessionUrl }))
+export const handler = awslambda.streamifyResponse(httpEventHandler(app, { ...config.lambda, sessionUrl: config.sessionUrl }))

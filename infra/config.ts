@@ -158,6 +158,8 @@ export const configSchema = z
     lambdaMemoryMb: z.int().min(128).max(10_240).default(1024),
     lambdaTimeoutSeconds: z.int().min(10).max(900).default(300),
     lambdaReservedConcurrency: z.int().min(1).default(50),
+    // An API Gateway REST API in front of the function too, streaming (infra/rest-api.ts, docs/serverless.md).
+    lambdaRestApi: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
@@ -184,6 +186,9 @@ export const configSchema = z
     if (c.lambda && c.originReadTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('originReadTimeoutSeconds', 'must exceed 2 × heartbeatMs (the lambda leg streams through CloudFront too)')
     // A call is ended 3 s (MCP_LAMBDA_DEADLINE_MARGIN_MS) before the timeout: a shorter timeout leaves no call any time.
     if (c.lambda && c.lambdaTimeoutSeconds * 1000 <= 2 * c.heartbeatMs) fail('lambdaTimeoutSeconds', 'must exceed 2 × heartbeatMs, or every streamed call ends before its second heartbeat')
+    if (c.lambdaRestApi && !c.lambda) fail('lambdaRestApi', 'needs lambda: true (it is a front door of the function)')
+    // With OAuth the function is the resource named by one public URL, its CloudFront one (app/lambda/public-url.ts).
+    if (c.lambdaRestApi && (c.oauthIssuer || c.cognitoEnabled)) fail('lambdaRestApi', 'not with OAuth: the function is a resource of one URL, its CloudFront one')
     if (c.domainName && !c.hostedZoneId && !c.certificateArn) fail('hostedZoneId', 'domainName needs hostedZoneId (a DNS-validated certificate and record) or certificateArn')
     if (c.certificateArn && !c.domainName) fail('certificateArn', 'needs domainName, the name the certificate covers')
     if (c.devOnlyPlainHttp && c.domainName) fail('devOnlyPlainHttp', 'cannot be combined with domainName (that stack serves HTTPS)')

@@ -11,6 +11,7 @@ import { inspectorCli, inspectorUi, modernClientCommands, oauthSignInSteps, read
 import { Dashboard } from './dashboard'
 import { Edge } from './edge'
 import { ServerlessLeg } from './lambda'
+import { StreamingRestApi } from './rest-api'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
@@ -81,6 +82,9 @@ const serverless = config.lambda
     cache: cache && { urlSecretArn: cache.urlSecret.arn, privateSubnetIds: network.privateSubnetIds, securityGroupId: securityGroups.task.id },
   })
   : undefined
+const restApi = serverless && config.lambdaRestApi
+  ? new StreamingRestApi('mcp-lambda-api', { label, function: serverless.function, timeoutSeconds: config.lambdaTimeoutSeconds, basePath: config.basePath })
+  : undefined
 new Autoscaling('mcp', { config, label, clusterName: app.cluster.name, serviceName: app.service.name })
 const alarms = new Alarms('mcp', {
   config,
@@ -133,5 +137,8 @@ export const lambdaUrl = serverless?.url
 export const lambdaFunctionName = serverless?.function.name
 export const lambdaLogGroupName = serverless?.logGroup.name
 export const lambdaClientCommands = serverless?.url.apply(modernClientCommands)
+/** With `lambdaRestApi: true`: the leg's URL through API Gateway, and how to connect there. */
+export const lambdaRestApiUrl = restApi?.url
+export const lambdaRestApiClientCommands = restApi?.url.apply(modernClientCommands)
 /** With OAuth and `lambda: true`: what to type into each client to sign in on the leg (the same client as the service). */
 export const lambdaOAuthClientSetup = serverless && oauthMode !== 'none' ? pulumi.all([serverless.url, oauthClientId]).apply(([server, clientId]) => oauthSignInSteps(server, clientId)) : undefined

@@ -8,7 +8,7 @@
 // must include the payload hash value in the x-amz-content-sha256 header … Lambda doesn't support unsigned
 // payloads" (CloudFront Developer Guide, "Restrict access to an AWS Lambda function URL origin"), and no MCP client
 // sends one. So the URL's AuthType is NONE and CloudFront adds a secret origin header the handler checks
-// (MCP_LAMBDA_ORIGIN_SECRET, app/lambda/function-url.ts); a request straight to the URL gets 403.
+// (MCP_LAMBDA_ORIGIN_SECRET, app/lambda/events.ts); a request straight to the URL gets 403.
 import { join } from 'node:path'
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
@@ -22,7 +22,7 @@ import { randomPassword } from './secrets'
 
 /** Where `npm run build:lambda` writes the handler bundle (scripts/build-lambda.mjs). */
 export const LAMBDA_BUNDLE = '.build/lambda.bundle/index.mjs'
-/** The header the handler checks (app/lambda/function-url.ts ORIGIN_SECRET_HEADER). */
+/** The header the handler checks (app/lambda/events.ts ORIGIN_SECRET_HEADER). */
 export const ORIGIN_SECRET_HEADER = 'X-MCP-Origin-Secret'
 /** The Node.js runtime the bundle targets (esbuild `target: node24` in scripts/build-lambda.mjs): the image's Node, inside package.json's engines range. */
 export const LAMBDA_RUNTIME = 'nodejs24.x'

@@ -5,18 +5,24 @@ import inject from 'light-my-request'
 import { RpcCode, errorBody } from '../http/errors.js'
 import { echoedId } from '../transports/modern-route.js'
 import { messageEvent } from '../transports/event-stream.js'
-import { arrival, clientAddress, upstreamRequest, type FunctionUrlEvent, type UpstreamRequest } from './function-url.js'
+import { arrival, clientAddress, invokingRequest, upstreamRequest, type HttpEvent, type InvokingRequest, type UpstreamRequest } from './events.js'
 import type { Context, StreamifyHandler } from 'aws-lambda'
 import type { JSONRPCMessage } from '@modelcontextprotocol/server'
 
 /** The stream a streaming handler writes to (`awslambda`, the runtime's global: @types/aws-lambda declares it). */
 type ResponseStream = awslambda.HttpResponseStream
 
-/** The HTTP head of a function URL's answer: `HttpResponseStream.from` writes it as JSON, then 8 NUL bytes. */
+/**
+ * The HTTP head of the answer: `HttpResponseStream.from` writes it as JSON, then 8 NUL bytes. Cookies go apart
+ * from the headers: in `cookies` for a function URL (Lambda developer guide, "Invoking Lambda function URLs",
+ * response payload format), in `multiValueHeaders` for a REST API (API Gateway developer guide, "Set up a Lambda
+ * proxy integration with payload response streaming", its Set-Cookie example).
+ */
 interface ResponsePrelude {
   statusCode: number
   headers: Record<string, string>
   cookies?: string[]
+  multiValueHeaders?: Record<string, string[]>
 }
 
 export interface LambdaLimits {
@@ -33,8 +39,8 @@ export interface LambdaLimits {
 /** Headers of the app's answer that describe its hop to this handler; Lambda frames the function URL's answer itself. */
 const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length'])
 
-/** The app's answer head as the function URL's prelude: one value per header, cookies apart (as the prelude has them). */
-function preludeOf(status: number, headers: OutgoingHttpHeaders): ResponsePrelude & Record<string, unknown> {
+/** The app's answer head as the front door's prelude: one value per header, cookies apart (as the prelude has them). */
+function preludeOf(status: number, headers: OutgoingHttpHeaders, frontDoor: InvokingRequest['frontDoor']): ResponsePrelude & Record<string, unknown> {
   const out: Record<string, string> = {}
   let cookies: string[] | undefined
   for (const [name, value] of Object.entries(headers)) {
@@ -42,7 +48,8 @@ function preludeOf(status: number, headers: OutgoingHttpHeaders): ResponsePrelud
     if (name === 'set-cookie') cookies = Array.isArray(value) ? value : [String(value)]
     else out[name] = Array.isArray(value) ? value.join(', ') : String(value)
   }
-  return { statusCode: status, headers: out, ...(cookies && { cookies }) }
+  if (!cookies) return { statusCode: status, headers: out }
+  return frontDoor === 'rest-api' ? { statusCode: status, headers: out, multiValueHeaders: { 'set-cookie': cookies } } : { statusCode: status, headers: out, cookies }
 }
 
 /**
@@ -96,7 +103,7 @@ async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: 
 }
 
 /**
- * The function URL handler: each event goes through the app this instance built at init as an HTTP request
+ * The handler of HTTP events (a function URL's, or a streaming REST API's): each event goes through the app this instance built at init as an HTTP request
  * dispatched in process (the same auth, allow-lists, input bounds, audit lines and errors as the container), and the app's answer is streamed back as it is written (Lambda response streaming), with
  * Lambda's limits added on top:
  * - a call is bounded below the function's timeout: the app sees its client leave (its handler is aborted,
@@ -107,20 +114,21 @@ async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: 
  *   bound also caps what an invocation holds unsent for a slow reader, in place of the container's stream bounds
  *   (an injected response drains at once, so the app's bounded writes never see a backlog).
  */
-export function functionUrlHandler(app: FastifyInstance, limits: LambdaLimits): StreamifyHandler<FunctionUrlEvent, void> {
+export function httpEventHandler(app: FastifyInstance, limits: LambdaLimits): StreamifyHandler<HttpEvent, void> {
   const tooLarge = (bytes: string) =>
     `The answer (${bytes}) is larger than this function can send (MCP_LAMBDA_MAX_RESPONSE_BYTES=${limits.maxResponseBytes})` +
     (limits.sessionUrl ? `; call it on ${limits.sessionUrl}/mcp` : '')
   const pastDeadline = (ms: number) =>
     `The call ran past this function's time bound (${(ms / 1000).toFixed(1)} s, below its timeout) and was ended` + (limits.sessionUrl ? `; long calls belong on ${limits.sessionUrl}/mcp` : '')
 
-  return async function handle(event: FunctionUrlEvent, responseStream: ResponseStream, context: Context): Promise<void> {
-    const from = arrival(event, limits.originSecret)
+  return async function handle(event: HttpEvent, responseStream: ResponseStream, context: Context): Promise<void> {
+    const invoking = invokingRequest(event)
+    const from = arrival(invoking, limits.originSecret)
     if (from === 'refused') {
-      app.log.warn({ event: 'origin_refused', sourceIp: event.requestContext.http.sourceIp }, 'request without the origin secret refused')
+      app.log.warn({ event: 'origin_refused', sourceIp: invoking.sourceIp }, 'request without the origin secret refused')
       return answer(responseStream, 403, errorBody(RpcCode.server, 'Forbidden: use the service URL'))
     }
-    const request = upstreamRequest(event, clientAddress(event, from === 'cloudfront'))
+    const request = upstreamRequest(invoking, clientAddress(invoking, from === 'cloudfront'))
     const idOf = () => echoedId(parseBody(request.body))
     const boundMs = context.getRemainingTimeInMillis() - limits.deadlineMarginMs
     const deadline = new AbortController()
@@ -136,7 +144,7 @@ export function functionUrlHandler(app: FastifyInstance, limits: LambdaLimits): 
         return answer(responseStream, 502, rpcError(idOf(), tooLarge(`${length} bytes`)))
       }
       eventStream = response.headers['content-type']?.startsWith('text/event-stream') ?? false
-      out = open(responseStream, preludeOf(response.statusCode ?? 502, response.headers))
+      out = open(responseStream, preludeOf(response.statusCode ?? 502, response.headers, invoking.frontDoor))
       let sent = 0
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         sent += chunk.length

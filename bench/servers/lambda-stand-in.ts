@@ -1,7 +1,8 @@
 // A stand-in for AWS Lambda's Node.js response-streaming runtime and a function URL in front of it, for the
 // tests and the benchmark: `node dist/bench/servers/lambda-stand-in.js <handler module> --port N
-// [--timeout-ms T]`, environment passed to the function. It loads the module as the runtime does (init,
-// timed), then turns each HTTP request on 127.0.0.1:N into a function URL event (payload format 2.0) and the
+// [--timeout-ms T] [--front function-url|rest-api]`, environment passed to the function. It loads the module as
+// the runtime does (init, timed), then turns each HTTP request on 127.0.0.1:N into a function URL event (payload
+// format 2.0), or with `--front rest-api` a streaming REST API's proxy event (payload format 1.0), and the
 // handler's response stream back into an HTTP answer. What it copies, from the runtime interface client
 // (aws-lambda-nodejs-runtime-interface-client: src/utils/globals.ts, src/stream/http-response-stream.ts,
 // src/stream/response-stream.ts, src/runtime/streaming-invoke-processor.ts) and the Lambda developer guide
@@ -82,7 +83,7 @@ class HttpResponseStream {
 }
 
 /** The function URL front end's side of one invocation: prelude parsed, head and body written to the client. */
-function frontEnd(stream: () => ResponseStream, res: ServerResponse): Sink {
+function frontEnd(stream: () => ResponseStream, res: ServerResponse, front: Front): Sink {
   let pending: Buffer | undefined = Buffer.alloc(0)
   const gone = () => res.destroyed || res.writableEnded
   const head = (status: number, headers: Record<string, string>, cookies?: string[]) => {
@@ -107,10 +108,10 @@ function frontEnd(stream: () => ResponseStream, res: ServerResponse): Sink {
       pending = Buffer.concat([pending, chunk])
       const end = pending.indexOf(Buffer.alloc(DELIMITER_LENGTH))
       if (end < 0) return done()
-      const prelude = JSON.parse(pending.subarray(0, end).toString('utf8')) as { statusCode?: number; headers?: Record<string, string>; cookies?: string[] }
+      const prelude = JSON.parse(pending.subarray(0, end).toString('utf8')) as { statusCode?: number; headers?: Record<string, string>; cookies?: string[]; multiValueHeaders?: Record<string, string[]> }
       const rest = pending.subarray(end + DELIMITER_LENGTH)
       pending = undefined
-      head(prelude.statusCode ?? 200, prelude.headers ?? {}, prelude.cookies)
+      head(prelude.statusCode ?? 200, prelude.headers ?? {}, front === 'rest-api' ? prelude.multiValueHeaders?.['set-cookie'] : prelude.cookies)
       forward(rest, done)
     },
     finish() {
@@ -124,6 +125,51 @@ function frontEnd(stream: () => ResponseStream, res: ServerResponse): Sink {
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml))/
+
+/** The front door in front of the function: a function URL, or a REST API whose Lambda proxy integration streams. */
+type Front = 'function-url' | 'rest-api'
+
+/**
+ * A streaming REST API's event for an HTTP request (the Lambda proxy integration's input, payload format 1.0):
+ * header names as sent, each repeated header's values in `multiValueHeaders`, the query the same way, the
+ * caller's address in `identity.sourceIp`; API Gateway adds its X-Forwarded-* headers.
+ */
+function restApiEventOf(req: IncomingMessage, body: Buffer) {
+  const url = new URL(req.url ?? '/', 'http://rest.api')
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1'
+  const multiValueHeaders: Record<string, string[]> = {}
+  for (let i = 0; i < req.rawHeaders.length; i += 2) (multiValueHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1])
+  Object.assign(multiValueHeaders, { 'X-Forwarded-For': [sourceIp], 'X-Forwarded-Proto': ['https'], 'X-Forwarded-Port': ['443'] })
+  const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, values]) => [name, values[values.length - 1]]))
+  const multiValueQueryStringParameters: Record<string, string[]> = {}
+  for (const [name, value] of url.searchParams) (multiValueQueryStringParameters[name] ??= []).push(value)
+  const query = url.search ? { queryStringParameters: Object.fromEntries(url.searchParams), multiValueQueryStringParameters } : { queryStringParameters: null, multiValueQueryStringParameters: null }
+  const text = TEXT_TYPES.test(req.headers['content-type'] ?? '')
+  return {
+    resource: '/{proxy+}',
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    ...query,
+    pathParameters: { proxy: url.pathname.slice(1) },
+    stageVariables: null,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'stand-in',
+      httpMethod: req.method ?? 'GET',
+      identity: { sourceIp, userAgent: req.headers['user-agent'] ?? '' },
+      path: `/live${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId: randomUUID(),
+      resourcePath: '/{proxy+}',
+      stage: 'live',
+      requestTimeEpoch: Date.now(),
+    },
+    body: body.length > 0 ? body.toString(text ? 'utf8' : 'base64') : null,
+    isBase64Encoded: body.length > 0 && !text,
+  }
+}
 
 /** The function URL's event for an HTTP request (payload format 2.0). */
 function eventOf(req: IncomingMessage, body: Buffer) {
@@ -176,7 +222,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 type Handler = ((event: unknown, stream: ResponseStream, context: unknown) => unknown) & { [HANDLER_STREAMING]?: string }
 
 async function main() {
-  const { values, positionals } = parseArgs({ options: { port: { type: 'string' }, 'timeout-ms': { type: 'string', default: '30000' } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ options: { port: { type: 'string' }, 'timeout-ms': { type: 'string', default: '30000' }, front: { type: 'string', default: 'function-url' } }, allowPositionals: true })
+  const front = values.front as Front
+  if (front !== 'function-url' && front !== 'rest-api') throw new Error(`--front must be function-url or rest-api, not ${values.front}`)
   const timeoutMs = Number(values['timeout-ms'])
   ;(globalThis as Record<string, unknown>).awslambda = {
     streamifyResponse: (handler: Handler) => Object.assign(handler, { [HANDLER_STREAMING]: 'response' }),
@@ -197,10 +245,10 @@ async function main() {
       res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' }))
       return
     }
-    const event = eventOf(req, body)
+    const event = front === 'rest-api' ? restApiEventOf(req, body) : eventOf(req, body)
     const deadline = Date.now() + timeoutMs
     const context = { awsRequestId: event.requestContext.requestId, functionName: 'stand-in', getRemainingTimeInMillis: () => deadline - Date.now() }
-    const stream: ResponseStream = new ResponseStream(frontEnd(() => stream, res))
+    const stream: ResponseStream = new ResponseStream(frontEnd(() => stream, res, front))
     const began = performance.now()
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))

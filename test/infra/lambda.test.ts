@@ -112,6 +112,8 @@ t.test('errors and throttles alarm on the stack’s topic, which lets their alar
 
 t.test('outputs: the leg’s URL and ready-to-paste commands for it, with the key as a placeholder', async (t) => {
   t.equal(run.outputs.lambdaUrl, 'https://d-mcp-lambda.cloudfront.net', 'its own distribution’s URL')
+  t.same(run.resources.filter((resource) => resource.type.startsWith('aws:apigateway/')), [], 'no REST API unless lambdaRestApi')
+  t.equal(run.outputs.lambdaRestApiUrl, undefined)
   const commands = run.outputs.lambdaClientCommands as Record<string, string>
   t.match(commands.inspector, 'npx @modelcontextprotocol/inspector@2.12.0 --cli https://d-mcp-lambda.cloudfront.net/mcp --transport http --protocol-era modern --header "Authorization: Bearer <key>"')
   t.match(commands.mcpRemote, '/mcp --transport http-only --protocol auto')

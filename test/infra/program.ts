@@ -79,6 +79,12 @@ function computed(type: string, name: string): Record<string, unknown> {
       return { ...common, arnSuffix: `targetgroup/${name}/1` }
     case 'aws:elasticache/replicationGroup:ReplicationGroup':
       return { ...common, primaryEndpointAddress: `master.${name}.cache.amazonaws.com` }
+    case 'aws:lambda/function:Function':
+      return { ...common, responseStreamingInvokeArn: `arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/${arn}/response-streaming-invocations` }
+    case 'aws:apigateway/restApi:RestApi':
+      return { ...common, rootResourceId: `${name}-root`, executionArn: `arn:aws:execute-api:us-east-1:123456789012:${name}-id` }
+    case 'aws:apigateway/stage:Stage':
+      return { ...common, invokeUrl: `https://${name}-api.execute-api.us-east-1.amazonaws.com/live` }
     case 'aws:lambda/functionUrl:FunctionUrl':
       return { ...common, functionUrl: `https://${name}-id.lambda-url.us-east-1.on.aws/` }
     case 'aws:secretsmanager/secret:Secret':

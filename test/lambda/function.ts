@@ -34,13 +34,20 @@ const lines = (text: string, keep: (record: Record<string, unknown>) => boolean)
     .filter(keep)
 
 /**
- * The built handler, loaded by the stand-in runtime as Lambda loads it, behind its function URL shim. `env` may be
+ * The built handler, loaded by the stand-in runtime as Lambda loads it, behind its function URL shim (or, with
+ * `front` 'rest-api', behind a streaming REST API's). `env` may be
  * made from the URL the shim will serve on (what MCP_PUBLIC_URL must name with OAuth on).
  */
-export async function startFunction(t: Tap, env: Record<string, string> | ((url: string) => Record<string, string>) = {}, timeoutMs = 30_000, handler = HANDLER): Promise<Instance> {
+export async function startFunction(
+  t: Tap,
+  env: Record<string, string> | ((url: string) => Record<string, string>) = {},
+  timeoutMs = 30_000,
+  handler = HANDLER,
+  front: 'function-url' | 'rest-api' = 'function-url',
+): Promise<Instance> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const child = spawnChild(t, process.execPath, [STAND_IN, handler, '--port', String(port), '--timeout-ms', String(timeoutMs)], {
+  const child = spawnChild(t, process.execPath, [STAND_IN, handler, '--port', String(port), '--timeout-ms', String(timeoutMs), '--front', front], {
     NODE_ENV: 'production',
     MCP_API_KEYS: `${KEYS},carol:${CAROL}:tools=add|whoami`,
     MCP_SESSION_URL: SESSION_URL,

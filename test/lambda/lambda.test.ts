@@ -54,6 +54,28 @@ t.test('the built handler serves both client eras through the streaming runtime,
   noRuntimeErrors(t, instance)
 })
 
+t.test('behind a REST API that streams (payload format 1.0): both eras, progress, keys, the caller’s address', async (t) => {
+  // As the stack deploys it: the origin secret is set for CloudFront, and a REST API's events are served without it.
+  const instance = await startFunction(t, { MCP_LAMBDA_ORIGIN_SECRET: 'origin-secret-0123456789abcdef-0123456789' }, 30_000, HANDLER, 'rest-api')
+  for (const mode of ['pinned', 'default'] as Mode[]) {
+    const { sdk, transport } = await client(t, instance, mode)
+    t.equal(transport.sessionId, undefined, `${mode}: no session id was minted`)
+    t.same((await sdk.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).structuredContent, { sum: 5 }, `${mode}: add`)
+    const progress: number[] = []
+    await sdk.callTool({ name: 'long_task', arguments: { steps: 3, stepMs: 20 } }, { onprogress: (p) => progress.push(p.progress) })
+    t.same(progress, [1, 2, 3], `${mode}: progress streamed`)
+  }
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }
+  const unauthorized = await postJson(`${instance.url}/mcp?probe=1&probe=2`, initialize, { 'cloudfront-viewer-address': '203.0.113.7:4711' })
+  t.equal(unauthorized.status, 401)
+  t.equal(unauthorized.headers.get('www-authenticate'), 'Bearer realm="mcp"', 'the app’s headers cross the REST API’s prelude')
+  t.match(await unauthorized.json(), { jsonrpc: '2.0', id: null, error: { code: -32000, message: /Unauthorized/ } })
+  t.ok(await eventually(() => instance.logs().some((record) => record.event === 'auth_failed' && record.ip === '127.0.0.1')), 'the app logs the caller’s address (identity.sourceIp), not a viewer address anyone could write')
+  const { sdk: good } = await client(t, instance, 'default', BOB)
+  t.same((await good.callTool({ name: 'add', arguments: { a: 1, b: 1 } })).structuredContent, { sum: 2 }, 'a good client is served afterwards')
+  noRuntimeErrors(t, instance)
+})
+
 t.test('the bundle the stack deploys serves the same', async (t) => {
   const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build-lambda.mjs')], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 })
   t.equal(built.status, 0, 'npm run build:lambda')

@@ -83,8 +83,8 @@ interface Answer {
 
 /**
  * Hands the request to the app in this process, through the injection Fastify's own `inject` uses
- * (light-my-request) with the body streamed as the app writes it (`payloadAsStream`): the app runs every hook,
- * route and bounded write as for a socket, without an HTTP hop on loopback. An abort acts as a client leaving,
+ * (light-my-request) with the body streamed as the app writes it (`payloadAsStream`): the app runs every hook
+ * and route as for a socket, without an HTTP hop on loopback. An abort acts as a client leaving,
  * also before the app has written its head (light-my-request's own `signal` stops nothing once the request's
  * body is read, so the response is closed here).
  */
@@ -103,9 +103,10 @@ async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: 
 }
 
 /**
- * The handler of HTTP events (a function URL's, or a streaming REST API's): each event goes through the app this instance built at init as an HTTP request
- * dispatched in process (the same auth, allow-lists, input bounds, audit lines and errors as the container), and the app's answer is streamed back as it is written (Lambda response streaming), with
- * Lambda's limits added on top:
+ * The handler of HTTP events (a function URL's, or a streaming REST API's): each event goes through the app this
+ * instance built at init as an HTTP request dispatched in process (the same auth, allow-lists, input bounds, audit
+ * lines and errors as the container), and the app's answer is streamed back as it is written (Lambda response
+ * streaming), with Lambda's limits added on top:
  * - a call is bounded below the function's timeout: the app sees its client leave (its handler is aborted,
  *   as when a client disconnects) and the client gets a clear error, instead of Lambda cutting the stream;
  *   Lambda itself never stops a function whose client left ("a client leaving does not stop the function",

@@ -19,6 +19,8 @@ export interface AlarmsArgs {
   targetGroupArnSuffix: pulumi.Input<string>
   /** The request-scoped leg's function (stack config `lambda`): its errors and throttles alarm too. */
   functionName?: pulumi.Input<string>
+  /** The leg's REST API (stack config `lambdaRestApi`): its 5xx answers alarm too. */
+  restApi?: { apiName: pulumi.Input<string>; stage: string }
 }
 
 type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription' | 'comparisonOperator' | 'treatMissingData'>
@@ -42,6 +44,27 @@ function functionAlarms(functionName: pulumi.Input<string>, config: InfraConfig)
   return {
     'lambda-errors': { ...common, metricName: 'Errors', alarmDescription: 'the Lambda function fails invocations (init failure, crash, timeout)' },
     'lambda-throttles': { ...common, metricName: 'Throttles', alarmDescription: `the Lambda function refuses requests: its reserved concurrency (${config.lambdaReservedConcurrency}) is reached` },
+  }
+}
+
+/**
+ * 5xx answers of the leg's REST API in any minute: the function failed or was throttled, the integration gave up,
+ * or the app answered 5xx itself (503 while shedding load, 504 past the function's time bound). API Gateway's
+ * REST API metrics, dimensions ApiName and Stage (API Gateway Developer Guide, "Amazon API Gateway dimensions and
+ * metrics").
+ */
+function restApiAlarms(restApi: NonNullable<AlarmsArgs['restApi']>): Record<string, AlarmSpec> {
+  return {
+    'lambda-api-5xx': {
+      namespace: 'AWS/ApiGateway',
+      metricName: '5XXError',
+      statistic: 'Sum',
+      threshold: 0,
+      dimensions: { ApiName: restApi.apiName, Stage: restApi.stage },
+      period: 60,
+      evaluationPeriods: 1,
+      alarmDescription: 'the REST API in front of the Lambda function answers 5xx (the function failed, was throttled or timed out, or answered 5xx)',
+    },
   }
 }
 
@@ -88,6 +111,7 @@ export class Alarms extends pulumi.ComponentResource {
       },
     }
     if (args.functionName) Object.assign(specs, functionAlarms(args.functionName, config))
+    if (args.restApi) Object.assign(specs, restApiAlarms(args.restApi))
     this.alarms = Object.entries(specs).map(([suffix, spec]) =>
       new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
         comparisonOperator: 'GreaterThanThreshold',

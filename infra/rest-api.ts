@@ -28,6 +28,8 @@ export const REST_API_STAGE = 'live'
 export class StreamingRestApi extends pulumi.ComponentResource {
   /** `https://<id>.execute-api.<region>.amazonaws.com/live<basePath>`: what clients add `/mcp` to. */
   readonly url: pulumi.Output<string>
+  /** What API Gateway's metrics name the API by (dimension ApiName). */
+  readonly apiName: pulumi.Output<string>
 
   constructor(name: string, args: StreamingRestApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:StreamingRestApi', name, {}, opts)
@@ -56,6 +58,7 @@ export class StreamingRestApi extends pulumi.ComponentResource {
     const deployment = new aws.apigateway.Deployment(name, { restApi: api.id, triggers: { method: method.id, integration: integration.id } }, { ...child, dependsOn: [integration] })
     const stage = new aws.apigateway.Stage(name, { restApi: api.id, deployment: deployment.id, stageName: REST_API_STAGE }, child)
     this.url = pulumi.interpolate`${stage.invokeUrl}${args.basePath}`
+    this.apiName = api.name
     this.registerOutputs({ url: this.url })
   }
 }

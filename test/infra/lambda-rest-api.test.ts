@@ -50,6 +50,19 @@ t.test('a stage serves a deployment that follows the integration; the outputs na
   t.equal(run.outputs.lambdaUrl, 'https://d-mcp-lambda.cloudfront.net', 'the CloudFront URL stays')
 })
 
+t.test('its 5xx answers alarm on the stack’s topic, which lets the alarm publish', async (t) => {
+  const api = run.one('aws:apigateway/restApi:RestApi')
+  const alarm = run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm').find((resource) => resource.inputs.namespace === 'AWS/ApiGateway')!
+  t.equal(alarm.inputs.metricName, '5XXError')
+  t.same(alarm.inputs.dimensions, { ApiName: api.inputs.name, Stage: 'live' }, 'the API and the stage clients call')
+  t.same([alarm.inputs.statistic, alarm.inputs.threshold, alarm.inputs.period, alarm.inputs.comparisonOperator], ['Sum', 0, 60, 'GreaterThanThreshold'], 'any 5xx in a minute')
+  const topic = run.one('aws:sns/topic:Topic')
+  t.same(alarm.inputs.alarmActions, [topic.state.arn])
+  const statements = JSON.parse(run.one('aws:sns/topicPolicy:TopicPolicy').inputs.policy).Statement as { Principal: { Service: string }; Condition: { ArnEquals: { 'aws:SourceArn': string[] } } }[]
+  const cloudwatch = statements.find((statement) => statement.Principal.Service === 'cloudwatch.amazonaws.com')!
+  t.ok(cloudwatch.Condition.ArnEquals['aws:SourceArn'].includes(alarm.state.arn), 'it may publish')
+})
+
 t.test('configuration checks name the setting', async (t) => {
   const problem = (values: Record<string, string>) => {
     try {

@@ -35,8 +35,8 @@ const lines = (text: string, keep: (record: Record<string, unknown>) => boolean)
 
 /**
  * The built handler, loaded by the stand-in runtime as Lambda loads it, behind its function URL shim (or, with
- * `front` 'rest-api', behind a streaming REST API's). `env` may be
- * made from the URL the shim will serve on (what MCP_PUBLIC_URL must name with OAuth on).
+ * `front` 'rest-api', behind a streaming REST API's). `env` may be made from the URL the shim will serve on
+ * (what MCP_PUBLIC_URL must name with OAuth on).
  */
 export async function startFunction(
   t: Tap,

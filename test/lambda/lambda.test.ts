@@ -66,7 +66,7 @@ t.test('behind a REST API that streams (payload format 1.0): both eras, progress
     t.same(progress, [1, 2, 3], `${mode}: progress streamed`)
   }
   const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }
-  const unauthorized = await postJson(`${instance.url}/mcp?probe=1&probe=2`, initialize, { 'cloudfront-viewer-address': '203.0.113.7:4711' })
+  const unauthorized = await postJson(`${instance.url}/mcp`, initialize, { 'cloudfront-viewer-address': '203.0.113.7:4711' })
   t.equal(unauthorized.status, 401)
   t.equal(unauthorized.headers.get('www-authenticate'), 'Bearer realm="mcp"', 'the app’s headers cross the REST API’s prelude')
   t.match(await unauthorized.json(), { jsonrpc: '2.0', id: null, error: { code: -32000, message: /Unauthorized/ } })

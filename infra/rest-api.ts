@@ -1,6 +1,6 @@
 // `lambdaRestApi: true`: an API Gateway REST API as a second front door of the request-scoped leg, beside its
 // CloudFront distribution, for teams that want API Gateway's own features (usage plans, AWS WAF on the stage,
-// a private endpoint, its access logs). It costs more than the function URL: API Gateway bills every request, and
+// its access logs: this component sets none of them up). It costs more than the function URL: API Gateway bills every request, and
 // streamed responses too (API Gateway pricing), on top of the function's duration.
 //
 // The Lambda proxy integration streams (response transfer mode STREAM): API Gateway invokes the function with

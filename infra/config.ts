@@ -211,7 +211,7 @@ export const configSchema = z
 
 export type InfraConfig = z.infer<typeof configSchema>
 
-type OAuthKeys = 'oauthIssuer' | 'oauthAudience' | 'oauthRequiredScopes' | 'cognitoEnabled' | 'cognitoDomainPrefix' | 'cognitoScopes' | 'devOnlyPlainHttp'
+type OAuthKeys = 'oauthIssuer' | 'oauthAudience' | 'oauthRequiredScopes' | 'cognitoEnabled' | 'cognitoDomainPrefix' | 'cognitoScopes' | 'devOnlyPlainHttp' | 'natGateways'
 
 /** What makes the OAuth keys contradict each other or the stack (each [key, problem]). */
 function oauthProblems(c: Pick<InfraConfig, OAuthKeys>): [string, string][] {
@@ -226,6 +226,11 @@ function oauthProblems(c: Pick<InfraConfig, OAuthKeys>): [string, string][] {
   // Bearer tokens must not cross the internet in clear (OAuth 2.1 §1.5: TLS required), and Cognito binds a token only
   // to an https resource (or http://localhost).
   if (mode !== 'none' && c.devOnlyPlainHttp) problems.push(['devOnlyPlainHttp', 'OAuth needs HTTPS: access tokens would cross the internet in clear'])
+  // A task (and the function in a VPC) fetches the issuer's metadata and keys before it serves, and stops without
+  // them (app/http/oauth-resource.ts): without NAT it never starts. Cognito's issuer is no way round: "a user pool
+  // with an assigned domain is incompatible with AWS PrivateLink" (Cognito Developer Guide, "Access Amazon Cognito
+  // using an interface endpoint"), and the stack's pool has one for its sign-in pages.
+  if (mode !== 'none' && c.natGateways === 'none') problems.push(['natGateways', 'OAuth needs a NAT gateway: each task fetches the issuer\'s metadata and keys from the internet before it serves'])
   return problems
 }
 

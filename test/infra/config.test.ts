@@ -97,6 +97,8 @@ const brokenOAuth: [string, Record<string, string>, string, string][] = [
   ['a required scope Cognito does not define', { cognitoEnabled: 'true', oauthRequiredScopes: '["admin"]' }, 'oauthRequiredScopes', 'admin: not in cognitoScopes'],
   ['OAuth on plain HTTP', { oauthIssuer: 'https://login.example.com', devOnlyPlainHttp: 'true' }, 'devOnlyPlainHttp', 'OAuth needs HTTPS'],
   ['Cognito on plain HTTP', { cognitoEnabled: 'true', devOnlyPlainHttp: 'true' }, 'devOnlyPlainHttp', 'OAuth needs HTTPS'],
+  ['an issuer without NAT (tasks fetch its metadata before they serve)', { oauthIssuer: 'https://login.example.com', natGateways: 'none', vpcEndpoints: 'true' }, 'natGateways', 'OAuth needs a NAT gateway'],
+  ['Cognito without NAT (a pool with a domain is out of PrivateLink\'s reach)', { cognitoEnabled: 'true', natGateways: 'none', vpcEndpoints: 'true' }, 'natGateways', 'OAuth needs a NAT gateway'],
   ['a Cognito domain prefix without Cognito', { cognitoDomainPrefix: 'team-mcp' }, 'cognitoDomainPrefix', 'needs cognitoEnabled'],
   ['a Cognito domain prefix with a reserved word', { cognitoEnabled: 'true', cognitoDomainPrefix: 'team-aws-mcp' }, 'cognitoDomainPrefix', 'may not contain aws, amazon or cognito'],
   ['a Cognito domain prefix in capitals', { cognitoEnabled: 'true', cognitoDomainPrefix: 'Team-MCP' }, 'cognitoDomainPrefix', 'lower-case letters, digits and inner hyphens'],

@@ -19,8 +19,8 @@ export interface AlarmsArgs {
   targetGroupArnSuffix: pulumi.Input<string>
   /** The request-scoped leg's function (stack config `lambda`): its errors and throttles alarm too. */
   functionName?: pulumi.Input<string>
-  /** The leg's REST API (stack config `lambdaRestApi`): its 5xx answers alarm too. */
-  restApi?: { apiName: pulumi.Input<string>; stage: string }
+  /** The leg's REST API (stack config `lambdaRestApi`), as its metrics name it: its 5xx answers alarm too. */
+  restApiDimensions?: { ApiName: pulumi.Input<string>; Stage: pulumi.Input<string> }
 }
 
 type AlarmSpec = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'statistic' | 'threshold' | 'dimensions' | 'period' | 'evaluationPeriods' | 'alarmDescription' | 'comparisonOperator' | 'treatMissingData'>
@@ -53,14 +53,14 @@ function functionAlarms(functionName: pulumi.Input<string>, config: InfraConfig)
  * REST API metrics, dimensions ApiName and Stage (API Gateway Developer Guide, "Amazon API Gateway dimensions and
  * metrics").
  */
-function restApiAlarms(restApi: NonNullable<AlarmsArgs['restApi']>): Record<string, AlarmSpec> {
+function restApiAlarms(dimensions: NonNullable<AlarmsArgs['restApiDimensions']>): Record<string, AlarmSpec> {
   return {
     'lambda-api-5xx': {
       namespace: 'AWS/ApiGateway',
       metricName: '5XXError',
       statistic: 'Sum',
       threshold: 0,
-      dimensions: { ApiName: restApi.apiName, Stage: restApi.stage },
+      dimensions,
       period: 60,
       evaluationPeriods: 1,
       alarmDescription: 'the REST API in front of the Lambda function answers 5xx (the function failed, was throttled or timed out, or answered 5xx)',
@@ -111,7 +111,7 @@ export class Alarms extends pulumi.ComponentResource {
       },
     }
     if (args.functionName) Object.assign(specs, functionAlarms(args.functionName, config))
-    if (args.restApi) Object.assign(specs, restApiAlarms(args.restApi))
+    if (args.restApiDimensions) Object.assign(specs, restApiAlarms(args.restApiDimensions))
     this.alarms = Object.entries(specs).map(([suffix, spec]) =>
       new aws.cloudwatch.MetricAlarm(`${name}-${suffix}`, {
         comparisonOperator: 'GreaterThanThreshold',

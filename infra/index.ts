@@ -11,7 +11,7 @@ import { inspectorCli, inspectorUi, modernClientCommands, oauthSignInSteps, read
 import { Dashboard } from './dashboard'
 import { Edge } from './edge'
 import { ServerlessLeg } from './lambda'
-import { REST_API_STAGE, StreamingRestApi } from './rest-api'
+import { StreamingRestApi } from './rest-api'
 import { ContainerImage } from './image'
 import { LoadBalancer } from './load-balancer'
 import { Network } from './network'
@@ -95,7 +95,7 @@ const alarms = new Alarms('mcp', {
   loadBalancerArnSuffix: loadBalancer.loadBalancer.arnSuffix,
   targetGroupArnSuffix: loadBalancer.targetGroup.arnSuffix,
   functionName: serverless?.function.name,
-  restApi: restApi && { apiName: restApi.apiName, stage: REST_API_STAGE },
+  restApiDimensions: restApi?.metricDimensions,
 })
 const dashboard = config.dashboardEnabled
   ? new Dashboard('mcp', {

@@ -23,13 +23,13 @@ export interface StreamingRestApiArgs {
 }
 
 /** The stage clients call: its name is the first segment of the API's URL path. */
-export const REST_API_STAGE = 'live'
+const STAGE = 'live'
 
 export class StreamingRestApi extends pulumi.ComponentResource {
   /** `https://<id>.execute-api.<region>.amazonaws.com/live<basePath>`: what clients add `/mcp` to. */
   readonly url: pulumi.Output<string>
-  /** What API Gateway's metrics name the API by (dimension ApiName). */
-  readonly apiName: pulumi.Output<string>
+  /** What API Gateway's metrics name the API and its stage by (dimensions ApiName and Stage). */
+  readonly metricDimensions: { ApiName: pulumi.Output<string>; Stage: pulumi.Output<string> }
 
   constructor(name: string, args: StreamingRestApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp:infra:StreamingRestApi', name, {}, opts)
@@ -56,9 +56,9 @@ export class StreamingRestApi extends pulumi.ComponentResource {
     new aws.lambda.Permission(name, { function: args.function.name, action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', sourceArn: pulumi.interpolate`${api.executionArn}/*` }, child)
     // A new deployment whenever the method or its integration is replaced: a stage serves the deployment it points to.
     const deployment = new aws.apigateway.Deployment(name, { restApi: api.id, triggers: { method: method.id, integration: integration.id } }, { ...child, dependsOn: [integration] })
-    const stage = new aws.apigateway.Stage(name, { restApi: api.id, deployment: deployment.id, stageName: REST_API_STAGE }, child)
+    const stage = new aws.apigateway.Stage(name, { restApi: api.id, deployment: deployment.id, stageName: STAGE }, child)
     this.url = pulumi.interpolate`${stage.invokeUrl}${args.basePath}`
-    this.apiName = api.name
+    this.metricDimensions = { ApiName: api.name, Stage: stage.stageName }
     this.registerOutputs({ url: this.url })
   }
 }

@@ -126,6 +126,19 @@ function frontEnd(stream: () => ResponseStream, res: ServerResponse, front: Fron
 
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml))/
 
+/**
+ * What both front doors take from an HTTP request alike: its URL, the caller's address, and its body as the event
+ * carries it (text as it is, anything else Base64-encoded; none when empty).
+ */
+function partsOf(req: IncomingMessage, body: Buffer) {
+  const text = TEXT_TYPES.test(req.headers['content-type'] ?? '')
+  return {
+    url: new URL(req.url ?? '/', 'http://stand-in.local'),
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    payload: { body: body.length > 0 ? body.toString(text ? 'utf8' : 'base64') : undefined, isBase64Encoded: body.length > 0 && !text },
+  }
+}
+
 /** The front door in front of the function: a function URL, or a REST API whose Lambda proxy integration streams. */
 type Front = 'function-url' | 'rest-api'
 
@@ -135,8 +148,7 @@ type Front = 'function-url' | 'rest-api'
  * caller's address in `identity.sourceIp`; API Gateway adds its X-Forwarded-* headers.
  */
 function restApiEventOf(req: IncomingMessage, body: Buffer) {
-  const url = new URL(req.url ?? '/', 'http://rest.api')
-  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1'
+  const { url, sourceIp, payload } = partsOf(req, body)
   const multiValueHeaders: Record<string, string[]> = {}
   for (let i = 0; i < req.rawHeaders.length; i += 2) (multiValueHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1])
   Object.assign(multiValueHeaders, { 'X-Forwarded-For': [sourceIp], 'X-Forwarded-Proto': ['https'], 'X-Forwarded-Port': ['443'] })
@@ -144,7 +156,6 @@ function restApiEventOf(req: IncomingMessage, body: Buffer) {
   const multiValueQueryStringParameters: Record<string, string[]> = {}
   for (const [name, value] of url.searchParams) (multiValueQueryStringParameters[name] ??= []).push(value)
   const query = url.search ? { queryStringParameters: Object.fromEntries(url.searchParams), multiValueQueryStringParameters } : { queryStringParameters: null, multiValueQueryStringParameters: null }
-  const text = TEXT_TYPES.test(req.headers['content-type'] ?? '')
   return {
     resource: '/{proxy+}',
     path: url.pathname,
@@ -166,22 +177,20 @@ function restApiEventOf(req: IncomingMessage, body: Buffer) {
       stage: 'live',
       requestTimeEpoch: Date.now(),
     },
-    body: body.length > 0 ? body.toString(text ? 'utf8' : 'base64') : null,
-    isBase64Encoded: body.length > 0 && !text,
+    body: payload.body ?? null,
+    isBase64Encoded: payload.isBase64Encoded,
   }
 }
 
 /** The function URL's event for an HTTP request (payload format 2.0). */
 function eventOf(req: IncomingMessage, body: Buffer) {
-  const url = new URL(req.url ?? '/', 'http://function.url')
+  const { url, sourceIp, payload } = partsOf(req, body)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name === 'cookie') continue
     headers[name] = Array.isArray(value) ? value.join(',') : value
   }
-  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1'
   Object.assign(headers, { 'x-forwarded-for': sourceIp, 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' })
-  const text = TEXT_TYPES.test(req.headers['content-type'] ?? '')
   const requestId = randomUUID()
   return {
     version: '2.0',
@@ -203,8 +212,8 @@ function eventOf(req: IncomingMessage, body: Buffer) {
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
     },
-    ...(body.length > 0 && { body: body.toString(text ? 'utf8' : 'base64') }),
-    isBase64Encoded: body.length > 0 && !text,
+    ...(payload.body !== undefined && { body: payload.body }),
+    isBase64Encoded: payload.isBase64Encoded,
   }
 }
 

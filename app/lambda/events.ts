@@ -38,7 +38,10 @@ const joined = (name: string, values: string[]) => values.join(name === 'cookie'
 function restApiRequest(event: APIGatewayProxyEvent): InvokingRequest {
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) if (values?.length) headers[name.toLowerCase()] = joined(name.toLowerCase(), values)
+  // Names as the client spelled them: `Accept` and `accept` are one header (RFC 9110 §5.1), their values all kept.
+  const repeated = new Map<string, string[]>()
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) if (values?.length) repeated.set(name.toLowerCase(), [...(repeated.get(name.toLowerCase()) ?? []), ...values])
+  for (const [name, values] of repeated) headers[name] = joined(name, values)
   const query = new URLSearchParams()
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const value of values ?? []) query.append(name, value)
   const search = query.size > 0 ? `?${query}` : ''

@@ -44,6 +44,17 @@ t.test('a REST API event: lower-case headers with every value, the query rebuilt
   t.equal(request.sourceIp, '198.51.100.9')
 })
 
+t.test('a REST API event whose header names differ only in case: one header, every value kept', async (t) => {
+  const spelledTwice = {
+    ...restApiEvent,
+    headers: { Accept: 'application/json', accept: 'text/event-stream' },
+    multiValueHeaders: { Accept: ['application/json'], accept: ['text/event-stream'], 'X-Trace': ['a'], 'x-trace': ['b', 'c'] },
+  } as unknown as APIGatewayProxyEvent
+  const { headers } = invokingRequest(spelledTwice)
+  t.equal(headers.accept, 'application/json, text/event-stream', 'the SDK client\'s Accept stays whole')
+  t.equal(headers['x-trace'], 'a, b, c')
+})
+
 t.test('a function URL event gives the app the same request', async (t) => {
   const fromUrl = upstreamRequest(invokingRequest(functionUrlEvent), '198.51.100.9')
   const fromApi = upstreamRequest(invokingRequest(restApiEvent), '198.51.100.9')

@@ -1,7 +1,7 @@
 // `lambdaRestApi: true`: an API Gateway REST API as a second front door of the request-scoped leg, beside its
 // CloudFront distribution, for teams that want API Gateway's own features (usage plans, AWS WAF on the stage,
-// its access logs: this component sets none of them up). It costs more than the function URL: API Gateway bills every request, and
-// streamed responses too (API Gateway pricing), on top of the function's duration.
+// its access logs: this component sets none of them up). It costs more than the function URL: API Gateway bills
+// every request, and streamed responses too (API Gateway pricing), on top of the function's duration.
 //
 // The Lambda proxy integration streams (response transfer mode STREAM): API Gateway invokes the function with
 // InvokeWithResponseStream, sends the same input as a proxy integration (payload format 1.0, which the handler

@@ -40,7 +40,10 @@ function restApiRequest(event: APIGatewayProxyEvent): InvokingRequest {
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value
   // Names as the client spelled them: `Accept` and `accept` are one header (RFC 9110 §5.1), their values all kept.
   const repeated = new Map<string, string[]>()
-  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) if (values?.length) repeated.set(name.toLowerCase(), [...(repeated.get(name.toLowerCase()) ?? []), ...values])
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    const key = name.toLowerCase()
+    if (values?.length) repeated.set(key, (repeated.get(key) ?? []).concat(values))
+  }
   for (const [name, values] of repeated) headers[name] = joined(name, values)
   const query = new URLSearchParams()
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const value of values ?? []) query.append(name, value)

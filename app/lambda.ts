@@ -13,7 +13,7 @@ import { buildServer } from './server.js'
 /**
  * What a function always is, whatever its environment says: request-scoped (no session outlives an
  * invocation), with no peers to relay to, and behind one proxy hop, this handler, which dispatches each request
- * from a loopback address (light-my-request's) and writes the client's address into X-Forwarded-For.
+ * from a loopback address (app/lambda/in-process.ts) and writes the client's address into X-Forwarded-For.
  */
 const FUNCTION_SETTINGS = { MCP_STATELESS: 'true', MCP_PEER_PORT: '0', MCP_TRUST_PROXY: 'loopback' }
 

@@ -1,11 +1,10 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
+import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import inject from 'light-my-request'
 import { RpcCode, errorBody } from '../http/errors.js'
 import { echoedId } from '../transports/modern-route.js'
 import { messageEvent } from '../transports/event-stream.js'
-import { arrival, clientAddress, invokingRequest, upstreamRequest, type HttpEvent, type InvokingRequest, type UpstreamRequest } from './events.js'
+import { arrival, clientAddress, invokingRequest, upstreamRequest, type HttpEvent, type InvokingRequest } from './events.js'
+import { dispatchInProcess } from './in-process.js'
 import type { Context, StreamifyHandler } from 'aws-lambda'
 import type { JSONRPCMessage } from '@modelcontextprotocol/server'
 
@@ -72,36 +71,6 @@ function answer(responseStream: ResponseStream, status: number, body: unknown): 
 
 const rpcError = (id: string | number | null, message: string) => ({ jsonrpc: '2.0', id, error: { code: RpcCode.server, message } }) as JSONRPCMessage
 
-/** The app's answer to a request dispatched in process: its head at once, its body as the app writes it. */
-interface Answer {
-  statusCode: number
-  headers: OutgoingHttpHeaders
-  body: Readable
-  /** Ends the exchange as a client that leaves would: the app sees its response closed and aborts the request's work. */
-  leave(): void
-}
-
-/**
- * Hands the request to the app in this process, through the injection Fastify's own `inject` uses
- * (light-my-request) with the body streamed as the app writes it (`payloadAsStream`): the app runs every hook
- * and route as for a socket, without an HTTP hop on loopback. An abort acts as a client leaving,
- * also before the app has written its head (light-my-request's own `signal` stops nothing once the request's
- * body is read, so the response is closed here).
- */
-async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: AbortSignal): Promise<Answer> {
-  let exchange: ServerResponse | undefined
-  const leave = () => exchange?.destroy()
-  signal.addEventListener('abort', leave, { once: true })
-  const response = await inject(
-    (req, res) => {
-      exchange = res
-      app.routing(req, res)
-    },
-    { method: request.method as 'POST', url: request.path, headers: request.headers, payload: request.body, payloadAsStream: true },
-  )
-  return { statusCode: response.statusCode, headers: response.headers, body: response.stream(), leave }
-}
-
 /**
  * The handler of HTTP events (a function URL's, or a streaming REST API's): each event goes through the app this
  * instance built at init as an HTTP request dispatched in process (the same auth, allow-lists, input bounds, audit
@@ -113,7 +82,7 @@ async function dispatch(app: FastifyInstance, request: UpstreamRequest, signal: 
  *   Lambda developer guide, "Response streaming"), so this bound is also what ends such a call;
  * - an answer larger than MCP_LAMBDA_MAX_RESPONSE_BYTES is refused with a clear error, never cut short. That
  *   bound also caps what an invocation holds unsent for a slow reader, in place of the container's stream bounds
- *   (an injected response drains at once, so the app's bounded writes never see a backlog).
+ *   (a response dispatched in process drains at once, so the app's bounded writes never see a backlog).
  */
 export function httpEventHandler(app: FastifyInstance, limits: LambdaLimits): StreamifyHandler<HttpEvent, void> {
   const tooLarge = (bytes: string) =>
@@ -137,7 +106,7 @@ export function httpEventHandler(app: FastifyInstance, limits: LambdaLimits): St
     let out: ResponseStream | undefined
     let eventStream = false
     try {
-      const response = await dispatch(app, request, deadline.signal)
+      const response = await dispatchInProcess(app, request, deadline.signal)
       const length = Number(response.headers['content-length'])
       if (length > limits.maxResponseBytes) {
         response.leave()
@@ -155,7 +124,7 @@ export function httpEventHandler(app: FastifyInstance, limits: LambdaLimits): St
           if (eventStream) out.write(messageEvent(rpcError(idOf(), tooLarge(`over ${limits.maxResponseBytes} bytes`))))
           break
         }
-        // Not held back while the runtime's stream drains: the app's writes would then wait in the injected
+        // Not held back while the runtime's stream drains: the app's writes would then wait in the in-process
         // response, where its stream bound cannot see them. Read at once, they count toward the answer's bound
         // above, which caps what an invocation can hold unsent.
         out.write(chunk)

@@ -89,7 +89,12 @@ function frontEnd(stream: () => ResponseStream, res: ServerResponse, front: Fron
   const head = (status: number, headers: Record<string, string>, cookies?: string[]) => {
     if (gone()) return
     res.writeHead(status, cookies ? { ...headers, 'set-cookie': cookies } : headers)
+    // The head leaves in this turn of the event loop, with whatever the function writes in the same turn: a quick
+    // answer's head, body and end go out in one write to the client instead of three.
+    const socket = res.socket
+    socket?.cork()
     res.flushHeaders()
+    setImmediate(() => socket?.uncork())
   }
   const forward = (chunk: Buffer, done: () => void) => {
     // The client left: the function goes on, and what it writes goes nowhere.

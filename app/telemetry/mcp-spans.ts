@@ -78,7 +78,8 @@ function takeRound(message: JSONRPCRequest): Context | undefined {
 function describe(message: JSONRPCRequest): { name: string; metric: Attributes; request: Attributes } {
   const method = message.method
   const params = (message.params ?? {}) as Record<string, unknown>
-  const metric: Attributes = { 'mcp.method.name': method, 'jsonrpc.protocol.version': '2.0', 'network.transport': 'tcp', 'network.protocol.name': 'http' }
+  // No `jsonrpc.protocol.version`: the conventions recommend it only when it is not 2.0, which MCP's always is.
+  const metric: Attributes = { 'mcp.method.name': method, 'network.transport': 'tcp', 'network.protocol.name': 'http' }
   const request: Attributes = { 'jsonrpc.request.id': String(message.id) }
   let target: unknown
   if (method === 'tools/call') {

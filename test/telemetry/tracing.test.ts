@@ -66,6 +66,7 @@ t.test('every era: one SERVER span per request, continuing the traceparent in _m
       'user.id': 'alice',
     }, `${era}: the conventions' attributes, the principal's name`)
     t.notOk('error.type' in span!.attributes, `${era}: no error.type on a good call`)
+    t.notOk('jsonrpc.protocol.version' in span!.attributes, `${era}: no jsonrpc.protocol.version, recommended only when not 2.0`)
     if (era === 'modern') t.notOk('mcp.session.id' in span!.attributes, 'modern: no session id, there is none')
     else t.match(span!.attributes['mcp.session.id'], /^v1\./, `${era}: the session id`)
     t.equal(span!.resource['service.name'], 'mcp-under-test', `${era}: OTEL_SERVICE_NAME names the service`)
@@ -141,6 +142,7 @@ t.test('the metrics of the conventions are exported over OTLP beside Prometheus'
   t.ok(await eventually(() => seen('mcp.server.session.duration', (point) => point['mcp.protocol.version'] === '2025-11-25'), 15_000, 100), 'mcp.server.session.duration once the session closed')
   const operation = receiver.metrics.find((metric) => metric.name === 'mcp.server.operation.duration')
   t.notOk(JSON.stringify(operation).includes('mcp.session.id'), 'no session id or request id in metric attributes (cardinality)')
+  t.notOk(JSON.stringify(operation).includes('jsonrpc.protocol.version'), 'no jsonrpc.protocol.version: MCP is always JSON-RPC 2.0')
   t.ok((await counter(task, 'mcp_tool_calls_total', 'tool="add"')) >= 1, 'Prometheus still counts the call')
 })
 

@@ -57,7 +57,7 @@ export type TokenMeasurement = VariantRun
  */
 export interface RequestScopedRun {
   repetition: number
-  /** Our server's, then the stand-in's. */
+  /** Our server's, then the stand-ins' (our handler's, the canned one's). */
   pids: number[]
   /** 2025 Streamable HTTP sessions calling on our server, in turns with `container`. */
   session: Figures
@@ -65,6 +65,8 @@ export interface RequestScopedRun {
   container: Figures
   /** MCP 2026-07-28 clients calling the Lambda handler through the stand-in (one invocation at a time). */
   handler: Figures
+  /** The same clients on the stand-in running a handler that answers with a canned result, in turns with `handler`. */
+  standInAlone: Figures
   failures: number
   reasons: string[]
 }
@@ -312,7 +314,8 @@ async function variantRuns(repetition: number, transport: TransportName, profile
  * A request-scoped call against a session call: `levels[1]` MCP 2026-07-28 clients and as many 2025 Streamable
  * HTTP sessions on one fresh server of ours, in turns (alternatingCallTest); then `levels[0]` MCP 2026-07-28
  * clients on the Lambda handler under the stand-in, which serves one invocation at a time (the others wait), so
- * its CPU per call counts the stand-in's function URL shim and runtime too, as a function's billed duration does.
+ * its CPU per call counts the stand-in's function URL shim and runtime too. In turns with those, as many clients
+ * on a second stand-in whose handler answers with a canned result: what the stand-in costs by itself.
  */
 async function requestScopedRun(repetition: number, profile: Profile, logDir: string): Promise<RequestScopedRun> {
   const failures = new Failures()
@@ -323,12 +326,15 @@ async function requestScopedRun(repetition: number, profile: Profile, logDir: st
   } finally {
     await server.stop()
   }
-  const standIn = await startLambdaStandIn(join(logDir, `${repetition}-request-scoped-lambda.log`))
+  const standIns = [await startLambdaStandIn(join(logDir, `${repetition}-request-scoped-lambda.log`))]
   try {
-    const handler = await callTest(standIn, 'modern', profile.levels[0], profile, failures)
-    return { repetition, pids: [server.pid, standIn.pid], session, container, handler, failures: failures.count, reasons: failures.reasons }
+    standIns.push(await startLambdaStandIn(join(logDir, `${repetition}-request-scoped-lambda-canned.log`), 'canned'))
+    const [ours, canned] = standIns
+    const side = (standIn: Measured): Side => ({ transport: 'modern', target: targetOf(standIn), server: standIn, failures })
+    const [handler, standInAlone] = await alternatingCallTest([side(ours), side(canned)], profile.levels[0], profile)
+    return { repetition, pids: [server.pid, ours.pid, canned.pid], session, container, handler, standInAlone, failures: failures.count, reasons: failures.reasons }
   } finally {
-    await standIn.stop()
+    await Promise.all(standIns.map((standIn) => standIn.stop()))
   }
 }
 

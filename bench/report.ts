@@ -320,7 +320,7 @@ export interface RequestScopedTarget {
 function scopedFigures(results: RunResults, run: RequestScopedRun) {
   const [low, high] = results.profile.levels
   const at = (figures: Figures, n: number) => ({ cpu: figures[figureNames.cpu(n)], calls: figures[figureNames.calls(n)] })
-  return { session: at(run.session, high), container: at(run.container, high), 'Lambda handler': at(run.handler, low) }
+  return { session: at(run.session, high), container: at(run.container, high), 'Lambda handler': at(run.handler, low), standInAlone: at(run.standInAlone, low) }
 }
 
 export function requestScopedTargets(results: RunResults): RequestScopedTarget[] {
@@ -344,20 +344,23 @@ function requestScopedSection(results: RunResults): string[] {
     '',
     `Container: one fresh server of ours, ${high} MCP 2026-07-28 clients and ${high} 2025 Streamable HTTP sessions calling whoami in turns (${ALTERNATING_PHASES} phases each, the order flipped every phase). ` +
       `Lambda handler: dist/app/lambda.js under the stand-in of Lambda's streaming runtime (bench/servers/lambda-stand-in.ts), ${low} MCP 2026-07-28 clients; the stand-in serves one invocation at a time, and its CPU per call counts its function URL shim and runtime too. ` +
-      'Both are judged against the session calls of the same repetition.',
+      `Stand-in alone: as many clients, in turns with the handler's, on a second stand-in whose handler answers with a canned result (bench/servers/lambda-canned.ts): what the stand-in costs by itself, which a function is not billed for; the handler less that is what our handler adds. ` +
+      'Both paths are judged against the session calls of the same repetition.',
     '',
-    `| rep | session CPU ms/call | session calls/s | container CPU ms/call | container calls/s | container ÷ session | handler CPU ms/call | handler calls/s | handler ÷ session |`,
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| rep | session CPU ms/call | session calls/s | container CPU ms/call | container calls/s | container ÷ session | handler CPU ms/call | handler calls/s | handler ÷ session | stand-in alone CPU ms/call | handler less stand-in |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const run of results.requestScoped) {
-    const { session, container, 'Lambda handler': handler } = scopedFigures(results, run)
+    const { session, container, 'Lambda handler': handler, standInAlone } = scopedFigures(results, run)
     const cell = ({ cpu, calls }: typeof session) => `${fixed(cpu)} | ${fixed(calls)}`
-    out.push(`| ${run.repetition} | ${cell(session)} | ${cell(container)} | ${fixed(container.cpu / session.cpu)} | ${cell(handler)} | ${fixed(handler.cpu / session.cpu)} |`)
+    out.push(`| ${run.repetition} | ${cell(session)} | ${cell(container)} | ${fixed(container.cpu / session.cpu)} | ${cell(handler)} | ${fixed(handler.cpu / session.cpu)} | ${fixed(standInAlone.cpu)} | ${fixed(handler.cpu - standInAlone.cpu)} |`)
   }
   out.push('')
   for (const target of requestScopedTargets(results)) {
     out.push(`- ${target.met ? 'MET   ' : 'MISSED'} ${target.path}: CPU ms/call of an MCP 2026-07-28 call at most ${REQUEST_SCOPED_CPU_FACTOR}× a 2025 session call's (is ${fixed(target.ratio)}×: ${fixed(target.scoped)} ÷ ${fixed(target.session)} ms)`)
   }
+  const own = median(results.requestScoped.map((run) => scopedFigures(results, run)).map(({ 'Lambda handler': handler, standInAlone }) => handler.cpu - standInAlone.cpu))
+  out.push(`- INFO   Lambda handler less the stand-in alone: ${fixed(own)} ms/call (median), what the handler adds to a call through the stand-in`)
   return out
 }
 

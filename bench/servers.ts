@@ -169,15 +169,18 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
   return { kind, ...started, url: `http://127.0.0.1:${port}` }
 }
 
+/** The handlers the stand-in runs: ours, or one that answers every call with a canned whoami result (lambda-canned.ts). */
+const LAMBDA_HANDLERS = { ours: 'dist/app/lambda.js', canned: 'dist/bench/servers/lambda-canned.js' }
+
 /**
- * Our Lambda handler (dist/app/lambda.js) loaded by the stand-in of Lambda's streaming runtime
- * (bench/servers/lambda-stand-in.ts) behind its function URL shim on a loopback port, with the benchmark key:
- * one invocation at a time, as a function instance serves them.
+ * A Lambda handler (ours, dist/app/lambda.js, unless told otherwise) loaded by the stand-in of Lambda's streaming
+ * runtime (bench/servers/lambda-stand-in.ts) behind its function URL shim on a loopback port, with the benchmark
+ * key: one invocation at a time, as a function instance serves them.
  */
-export async function startLambdaStandIn(logFile: string): Promise<RunningProcess & { url: string }> {
+export async function startLambdaStandIn(logFile: string, handler: keyof typeof LAMBDA_HANDLERS = 'ours'): Promise<RunningProcess & { url: string }> {
   const port = await freePort()
   const root = projectRoot()
-  const args = [join(root, 'dist/bench/servers/lambda-stand-in.js'), join(root, 'dist/app/lambda.js'), '--port', String(port)]
+  const args = [join(root, 'dist/bench/servers/lambda-stand-in.js'), join(root, LAMBDA_HANDLERS[handler]), '--port', String(port)]
   const started = await startProcess('Lambda stand-in', args, BENCH_SETTINGS, port, logFile)
   return { ...started, url: `http://127.0.0.1:${port}` }
 }

@@ -86,6 +86,7 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
   for (const run of results.requestScoped) {
     t.equal(run.failures, 0, `request-scoped: no failed call${run.reasons.length ? ` (${run.reasons.join('; ')})` : ''}`)
     t.ok([run.session[figureNames.cpu(high)], run.container[figureNames.cpu(high)], run.handler[figureNames.cpu(low)]].every(Number.isFinite), 'CPU per call of session calls, container requests and handler requests measured')
+    t.ok(run.standInAlone[figureNames.calls(low)] > 0 && Number.isFinite(run.standInAlone[figureNames.cpu(low)]), 'the stand-in alone answered its calls (the canned whoami passed the client’s check), its CPU per call measured')
   }
   t.same(requestScopedTargets(results).map((target) => target.path), ['container', 'Lambda handler'], 'both request-scoped paths judged against the session call')
 
@@ -131,7 +132,7 @@ t.test('benchmark smoke run: every server, both transports, every call answered 
     t.equal(pushed.failures, 0, `${pushed.push}: the push ran${pushed.reasons.length ? ` (${pushed.reasons.join('; ')})` : ''}`)
     t.ok(pushed.refused.includes('429') || pushed.refused.includes('413'), `${pushed.push}: the key was refused past its bounds (${pushed.refused})`)
   }
-  t.match(report, new RegExp(`## A request-scoped call against a session call[\\s\\S]*\\| 1 \\| [\\d.]+ \\|[\\s\\S]*^- (MET {3}|MISSED) container: CPU ms/call of an MCP 2026-07-28 call at most ${REQUEST_SCOPED_CPU_FACTOR}× a 2025 session call's \\(is [\\d.]+×[\\s\\S]*^- (MET {3}|MISSED) Lambda handler: `, 'm'), 'the report shows the request-scoped table and judges both paths')
+  t.match(report, new RegExp(`## A request-scoped call against a session call[\\s\\S]*\\| 1 \\| [\\d.]+ \\|[\\s\\S]*^- (MET {3}|MISSED) container: CPU ms/call of an MCP 2026-07-28 call at most ${REQUEST_SCOPED_CPU_FACTOR}× a 2025 session call's \\(is [\\d.]+×[\\s\\S]*^- (MET {3}|MISSED) Lambda handler: [\\s\\S]*^- INFO {3}Lambda handler less the stand-in alone: -?[\\d.]+ ms/call`, 'm'), 'the report shows the request-scoped table, judges both paths and gives the handler’s own share')
   t.match(report, /### What one key sends[\s\S]*\| 300 uploads of 1 MiB stopped 10 bytes short \| 1 \| \d+ \|/, 'the report shows the input pushes')
   t.match(report, /## A client that never reads[\s\S]*\| sse \| 1 \| \d+ \|[\s\S]*\| streamable-http \| 1 \| \d+ \|/, 'the report shows the never-reading figures of both transports')
 

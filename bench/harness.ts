@@ -444,7 +444,7 @@ export async function runBenchmark(profile: Profile, progress: (line: string) =>
       }
       const scoped = await requestScopedRun(repetition, profile, logDir)
       requestScoped.push(scoped)
-      progress(`rep ${repetition} request-scoped: session ${describe(scoped.session)}; MCP 2026-07-28 ${describe(scoped.container)}; Lambda handler ${describe(scoped.handler)}${scoped.failures ? ` FAILURES ${scoped.failures}` : ''}`)
+      progress(`rep ${repetition} request-scoped: session ${describe(scoped.session)}; MCP 2026-07-28 ${describe(scoped.container)}; Lambda handler ${describe(scoped.handler)}; stand-in alone ${describe(scoped.standInAlone)}${scoped.failures ? ` FAILURES ${scoped.failures}` : ''}`)
       for (const transport of TRANSPORTS) {
         const result = await measureRelay(repetition, transport, profile, logDir)
         relay.push(result)

@@ -89,7 +89,8 @@ function incoming(request: UpstreamRequest, connection: InProcessConnection): In
  *
  * Why not light-my-request (Fastify's `inject`), which this replaced: per call it copied the head's headers with
  * three regular expressions built anew, copied every written chunk and deferred each write to a `setImmediate`.
- * CPU per call through the benchmark’s stand-in fell 10–14 % without it (50 clients, the two builds called in turns, three runs).
+ * CPU per call through the benchmark's stand-in fell 10–14 % without it (50 clients, the two builds called in
+ * turns, three runs).
  */
 export function dispatchInProcess(app: FastifyInstance, request: UpstreamRequest, signal: AbortSignal): Promise<Answer> {
   return new Promise((resolve, reject) => {

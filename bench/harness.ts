@@ -388,7 +388,7 @@ async function callsBesideBaseline(baseline: Baseline, test: string, callers: nu
       const figures = await alternatingCallTest([sides[0], sides[1]], callers, profile)
       kinds.forEach((kind, index) => rounds.push({ kind, pid: servers[index].pid, figures: figures[index], failures: sides[index].failures }))
     } finally {
-      for (const server of servers) await server.stop()
+      await Promise.all(servers.map((server) => server.stop()))
     }
   }
   return (['us', 'baseline'] as const).map((kind) => {
